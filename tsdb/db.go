@@ -1,0 +1,175 @@
+package tsdb
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// FormatVersion is the store format this build writes and reads
+// (docs/format/tsdb.md). A store with a higher version is refused.
+const FormatVersion = 1
+
+// DB is the time-series store over one Pebble instance shared with the other
+// packages (each under its own key prefix, docs/format/keys.md).
+//
+// All methods are safe for concurrent use. Close must be called once, after
+// every other call has returned; it syncs and closes Pebble without flushing
+// the head (the WAL records are durable and are replayed by the next Open).
+type DB struct {
+	dir  string
+	opts Options
+	log  *slog.Logger
+	pdb  *pebble.DB
+	lock *pebble.Lock
+	m    *dbMetrics
+
+	closed atomic.Bool
+	closeOnce sync.Once
+}
+
+// Open opens (creating if needed) the store in dir.
+//
+// It returns an error wrapping ErrLocked, with the path, when another process
+// holds the directory, and ErrNewerFormat when the store was written by a
+// newer format (the store is left untouched).
+func Open(dir string, opts Options) (*DB, error) {
+	opts = opts.withDefaults()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("tsdb: cannot create data directory %s: %w", dir, err)
+	}
+	if _, err := os.ReadDir(dir); err != nil {
+		return nil, fmt.Errorf("tsdb: cannot read data directory %s: %w", dir, err)
+	}
+	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	if err != nil {
+		if isLockHeld(err) {
+			return nil, fmt.Errorf("%w: %s", ErrLocked, dir)
+		}
+		return nil, fmt.Errorf("tsdb: cannot lock data directory %s: %w", dir, err)
+	}
+	db, err := open(dir, opts, lock)
+	if err != nil {
+		_ = lock.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func isLockHeld(err error) bool {
+	return errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EACCES) ||
+		errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock held by current process")
+}
+
+func open(dir string, opts Options, lock *pebble.Lock) (*DB, error) {
+	desc, err := pebble.Peek(dir, vfs.Default)
+	if err != nil {
+		return nil, fmt.Errorf("tsdb: cannot inspect data directory %s: %w", dir, err)
+	}
+	cache := pebble.NewCache(opts.PebbleCacheBytes)
+	defer cache.Unref()
+	po := &pebble.Options{
+		Cache:  cache,
+		Lock:   lock,
+		Logger: pebbleLogger{opts.Logger},
+		// MemTableSize: WAL records of big batches go through the memtable.
+		MemTableSize:                64 << 20,
+		MemTableStopWritesThreshold: 4,
+		L0CompactionThreshold:       4,
+		L0StopWritesThreshold:       1000,
+		LBaseMaxBytes:               256 << 20,
+	}
+	if !desc.Exists {
+		// New stores start at the newest Pebble format; existing stores keep
+		// theirs (Open never ratchets, so a refused store stays as it was).
+		po.FormatMajorVersion = pebble.FormatNewest
+	}
+	pdb, err := pebble.Open(dir, po)
+	if err != nil {
+		return nil, fmt.Errorf("tsdb: cannot open store in %s: %w", dir, err)
+	}
+	db := &DB{dir: dir, opts: opts, log: opts.Logger, pdb: pdb, lock: lock}
+	if err := db.checkFormat(); err != nil {
+		_ = pdb.Close()
+		return nil, err
+	}
+	db.m = newDBMetrics(db, opts.Metrics)
+	return db, nil
+}
+
+// checkFormat reads the store version under the 0x01 prefix, writing it when
+// the store is new.
+func (db *DB) checkFormat() error {
+	v, closer, err := db.pdb.Get(metaVersionKey)
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+		it, err := db.pdb.NewIter(nil)
+		if err != nil {
+			return fmt.Errorf("tsdb: cannot read store in %s: %w", db.dir, err)
+		}
+		nonEmpty := it.First()
+		_ = it.Close()
+		if nonEmpty {
+			return &CorruptionError{What: "meta", Key: metaVersionKey, Err: errors.New("store has data but no format version")}
+		}
+		val := encodeMeta(FormatVersion, time.Now().UnixMilli(), buildVersion())
+		if err := db.pdb.Set(metaVersionKey, val, pebble.Sync); err != nil {
+			return fmt.Errorf("tsdb: cannot write store format version in %s: %w", db.dir, err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("tsdb: cannot read store format version in %s: %w", db.dir, err)
+	}
+	defer closer.Close()
+	ver, _, _, err := decodeMeta(v)
+	if err != nil {
+		return &CorruptionError{What: "meta", Key: metaVersionKey, Err: err}
+	}
+	if ver > FormatVersion {
+		return fmt.Errorf("%w: %s has format %d, this build reads up to %d", ErrNewerFormat, db.dir, ver, FormatVersion)
+	}
+	return nil
+}
+
+// Pebble returns the shared Pebble instance. Other packages store their keys
+// in it under their own prefixes (docs/format/keys.md) and must not touch
+// tsdb's (0x01, 'w', 'b', 's').
+func (db *DB) Pebble() *pebble.DB { return db.pdb }
+
+// Dir returns the data directory.
+func (db *DB) Dir() string { return db.dir }
+
+// Close syncs and closes Pebble. It does not flush the head: the WAL is
+// durable and the next Open replays it.
+func (db *DB) Close() error {
+	err := ErrClosed
+	db.closeOnce.Do(func() {
+		db.closed.Store(true)
+		err = db.close()
+	})
+	return err
+}
+
+func (db *DB) close() error {
+	var errs []error
+	if err := db.pdb.LogData(nil, pebble.Sync); err != nil {
+		errs = append(errs, fmt.Errorf("tsdb: cannot sync %s: %w", db.dir, err))
+	}
+	db.m.unregister()
+	if err := db.pdb.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("tsdb: cannot close %s: %w", db.dir, err))
+	}
+	if err := db.lock.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("tsdb: cannot unlock %s: %w", db.dir, err))
+	}
+	return errors.Join(errs...)
+}
