@@ -56,7 +56,7 @@ func TestParseDurationErrors(t *testing.T) {
 	f("1M")
 	f("1ms")
 	f("null")
-	f("300y")                 // past time.Duration
+	f("300y")                  // past time.Duration
 	f("99999999999999999999s") // past int64
 	f("2070-01-04")
 }
