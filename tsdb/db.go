@@ -33,7 +33,7 @@ type DB struct {
 	lock *pebble.Lock
 	m    *dbMetrics
 
-	closed atomic.Bool
+	closed    atomic.Bool
 	closeOnce sync.Once
 }
 

@@ -1,0 +1,373 @@
+package tsdb
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/bits"
+	"slices"
+
+	"github.com/VictoriaMetrics/VictoriaMetrics/lib/encoding"
+)
+
+// Timestamp codecs of a block (docs/format/tsdb.md §Block).
+const (
+	tsCodecVM   = 1 // VM lib/encoding MarshalTimestamps (nearest delta + zstd), lossless
+	tsCodecGrid = 2 // grid period G, phase, grid-index deltas (zstd) + mixed-radix residuals
+)
+
+// Timestamps of sensors are a regular grid plus jitter (DESIGN.md §8: one
+// point a minute + U[0, 400) ms). The grid codec writes, for period G and
+// phase a, k_i = floor((ts_i − a)/G) as zstd-compressed uvarint deltas (all
+// 1s for a regular series: a few bytes per block) and the residuals
+// r_i = ts_i − a − k_i·G ∈ [0, R) packed in mixed radix R (g residuals per
+// ≤ 64-bit group), i.e. log2(R) bits each — the entropy of uniform jitter.
+// VM's nearest-delta codes the difference of two jitters (a triangular
+// distribution twice as wide) and spends ~1 bit more per sample plus zstd
+// overhead. The encoder writes both when the grid is not exact and keeps the
+// smaller, so irregular series never get worse than VM.
+
+type tsScratch struct {
+	deltas []int64
+	kd     []byte
+	ks     []byte
+	bins   [256]bool
+}
+
+// appendTimestamps encodes sorted, distinct timestamps.
+func appendTimestamps(dst []byte, ts []int64, sc *tsScratch) []byte {
+	gridStart := len(dst)
+	var gridOK bool
+	if len(ts) >= 8 {
+		dst, gridOK = appendGridTimestamps(dst, ts, sc)
+	}
+	if gridOK && len(dst)-gridStart < len(ts)/8 {
+		return dst // ≤ 1 bit per sample: VM cannot do meaningfully better
+	}
+	vmStart := len(dst)
+	dst = appendVMTimestamps(dst, ts, sc)
+	if gridOK && len(dst)-vmStart >= vmStart-gridStart {
+		return dst[:vmStart] // grid is smaller
+	}
+	if gridOK {
+		n := copy(dst[gridStart:], dst[vmStart:])
+		return dst[:gridStart+n]
+	}
+	return dst
+}
+
+func appendVMTimestamps(dst []byte, ts []int64, sc *tsScratch) []byte {
+	enc, mt, first := encoding.MarshalTimestamps(sc.kd[:0], ts, 64)
+	sc.kd = enc
+	dst = append(dst, tsCodecVM, byte(mt))
+	dst = binary.AppendVarint(dst, first)
+	dst = binary.AppendUvarint(dst, uint64(len(enc)))
+	return append(dst, enc...)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// chooseGrid guesses the grid period: the median of up to 63 sampled deltas,
+// rounded to a whole second when ≥ 1 s.
+func chooseGrid(ts []int64, sc *tsScratch) int64 {
+	sc.deltas = sc.deltas[:0]
+	step := max(1, (len(ts)-1)/63)
+	for i := step; i < len(ts); i += step {
+		sc.deltas = append(sc.deltas, ts[i]-ts[i-step])
+	}
+	slices.Sort(sc.deltas)
+	m := sc.deltas[len(sc.deltas)/2] / int64(step)
+	if m >= 1000 {
+		m = (m + 500) / 1000 * 1000
+	}
+	return m
+}
+
+func appendGridTimestamps(dst []byte, ts []int64, sc *tsScratch) ([]byte, bool) {
+	g := chooseGrid(ts, sc)
+	if g <= 1 || g > 1<<40 {
+		return dst, false
+	}
+	// Phase: the shortest circular arc of [0, G) covering every ts mod G,
+	// found on 256 bins, then refined to the exact minimum.
+	bw := (g + 255) / 256
+	nb := (g + bw - 1) / bw
+	clear(sc.bins[:])
+	for _, t := range ts {
+		sc.bins[(t%g+g)%g/bw] = true
+	}
+	bestLen, bestStart, run := int64(-1), int64(0), int64(0)
+	for i := int64(0); i < 2*nb; i++ { // circular: two rounds
+		if !sc.bins[i%nb] {
+			run++
+			if run > bestLen && run <= nb {
+				bestLen, bestStart = run, (i+1)%nb
+			}
+		} else {
+			run = 0
+		}
+	}
+	shift := bestStart * bw
+	if bestLen <= 0 {
+		shift = 0
+	}
+	rmin, rmax := g, int64(-1)
+	for _, t := range ts {
+		r := ((t-shift)%g + g) % g
+		rmin = min(rmin, r)
+		rmax = max(rmax, r)
+	}
+	phase := (shift + rmin) % g
+	rng := uint64(rmax - rmin + 1)
+	if rng > 1<<20 {
+		return dst, false
+	}
+	// k deltas.
+	sc.ks = sc.ks[:0]
+	k0 := floorDiv(ts[0]-phase, g)
+	prev := k0
+	for _, t := range ts[1:] {
+		k := floorDiv(t-phase, g)
+		sc.ks = binary.AppendUvarint(sc.ks, uint64(k-prev))
+		prev = k
+	}
+	sc.kd = encoding.CompressZSTDLevel(sc.kd[:0], sc.ks, 3)
+	dst = append(dst, tsCodecGrid)
+	dst = binary.AppendUvarint(dst, uint64(g))
+	dst = binary.AppendUvarint(dst, uint64(phase))
+	dst = binary.AppendVarint(dst, k0)
+	dst = binary.AppendUvarint(dst, rng)
+	dst = binary.AppendUvarint(dst, uint64(len(sc.kd)))
+	dst = append(dst, sc.kd...)
+	// Residuals, mixed radix.
+	per, groupBits := radixGroup(rng)
+	var w bitWriter
+	w.buf = dst
+	if rng > 1 {
+		for i := 0; i < len(ts); i += per {
+			end := min(i+per, len(ts))
+			var v uint64
+			for _, t := range ts[i:end] {
+				v = v*rng + uint64(t-phase-floorDiv(t-phase, g)*g)
+			}
+			nbits := groupBits
+			if end-i < per {
+				nbits = radixBits(rng, end-i)
+			}
+			w.write(v, nbits)
+		}
+	}
+	return w.finish(), true
+}
+
+// radixGroup returns how many residuals in [0, r) fit in 64 bits and the bits
+// a full group takes.
+func radixGroup(r uint64) (per, nbits int) {
+	if r <= 1 {
+		return 1, 0
+	}
+	p := uint64(1)
+	for {
+		hi, lo := bits.Mul64(p, r)
+		if hi != 0 {
+			break
+		}
+		p = lo
+		per++
+	}
+	return per, bits.Len64(p - 1)
+}
+
+func radixBits(r uint64, n int) int {
+	p := uint64(1)
+	for i := 0; i < n; i++ {
+		p *= r
+	}
+	return bits.Len64(p - 1)
+}
+
+type bitWriter struct {
+	buf  []byte
+	acc  uint64
+	nacc uint
+}
+
+func (w *bitWriter) write(v uint64, n int) {
+	for n > 0 {
+		take := min(n, 32)
+		part := v & (1<<uint(take) - 1)
+		v >>= uint(take)
+		n -= take
+		w.acc |= part << w.nacc
+		w.nacc += uint(take)
+		for w.nacc >= 8 {
+			w.buf = append(w.buf, byte(w.acc))
+			w.acc >>= 8
+			w.nacc -= 8
+		}
+	}
+}
+
+func (w *bitWriter) finish() []byte {
+	if w.nacc > 0 {
+		w.buf = append(w.buf, byte(w.acc))
+	}
+	return w.buf
+}
+
+type bitReader struct {
+	src  []byte
+	acc  uint64
+	nacc uint
+}
+
+func (r *bitReader) read(n int) (uint64, bool) {
+	var v uint64
+	var got uint
+	for n > 0 {
+		take := min(n, 32)
+		for r.nacc < uint(take) {
+			if len(r.src) == 0 {
+				return 0, false
+			}
+			r.acc |= uint64(r.src[0]) << r.nacc
+			r.src = r.src[1:]
+			r.nacc += 8
+		}
+		part := r.acc & (1<<uint(take) - 1)
+		r.acc >>= uint(take)
+		r.nacc -= uint(take)
+		v |= part << got
+		got += uint(take)
+		n -= take
+	}
+	return v, true
+}
+
+var errBlockShort = errors.New("block truncated")
+
+// decodeTimestamps decodes n timestamps from p, appending to dst. It returns
+// the rest of p.
+func decodeTimestamps(dst []int64, p []byte, n int, sc *tsScratch) ([]int64, []byte, error) {
+	if len(p) == 0 {
+		return dst, p, errBlockShort
+	}
+	codec := p[0]
+	p = p[1:]
+	switch codec {
+	case tsCodecVM:
+		if len(p) == 0 {
+			return dst, p, errBlockShort
+		}
+		mt := encoding.MarshalType(p[0])
+		if err := encoding.CheckMarshalType(mt); err != nil {
+			return dst, p, err
+		}
+		p = p[1:]
+		first, k := binary.Varint(p)
+		if k <= 0 {
+			return dst, p, errBlockShort
+		}
+		p = p[k:]
+		l, k := binary.Uvarint(p)
+		if k <= 0 || l > uint64(len(p)-k) {
+			return dst, p, errBlockShort
+		}
+		p = p[k:]
+		out, err := safeUnmarshalInt64s(dst, p[:l], mt, first, n)
+		if err != nil {
+			return dst, p, err
+		}
+		return out, p[l:], nil
+	case tsCodecGrid:
+		var vals [5]uint64
+		var k int
+		for i := range vals {
+			if i == 2 { // k0 is signed
+				var s int64
+				s, k = binary.Varint(p)
+				vals[i] = uint64(s)
+			} else {
+				vals[i], k = binary.Uvarint(p)
+			}
+			if k <= 0 {
+				return dst, p, errBlockShort
+			}
+			p = p[k:]
+		}
+		g, phase, k0, rng, kdLen := int64(vals[0]), int64(vals[1]), int64(vals[2]), vals[3], vals[4]
+		if g <= 1 || g > 1<<40 || phase < 0 || phase >= g || rng == 0 || rng > 1<<20 || kdLen > uint64(len(p)) {
+			return dst, p, errors.New("bad grid header")
+		}
+		var err error
+		sc.ks, err = encoding.DecompressZSTDLimited(sc.ks[:0], p[:kdLen], 10*n+16)
+		if err != nil {
+			return dst, p, err
+		}
+		p = p[kdLen:]
+		start := len(dst)
+		dst = slices.Grow(dst, n)[:start+n]
+		out := dst[start:]
+		// grid indices
+		kk := k0
+		ks := sc.ks
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				d, m := binary.Uvarint(ks)
+				if m <= 0 || d > 1<<50 {
+					return dst[:start], p, errors.New("bad grid deltas")
+				}
+				ks = ks[m:]
+				kk += int64(d)
+			}
+			if kk > 1<<50 || kk < -(1<<50) {
+				return dst[:start], p, errors.New("bad grid index")
+			}
+			out[i] = phase + kk*g
+		}
+		if len(ks) != 0 {
+			return dst[:start], p, errors.New("trailing grid deltas")
+		}
+		if rng > 1 {
+			per, groupBits := radixGroup(rng)
+			br := bitReader{src: p}
+			for i := 0; i < n; i += per {
+				end := min(i+per, n)
+				nb := groupBits
+				if end-i < per {
+					nb = radixBits(rng, end-i)
+				}
+				v, ok := br.read(nb)
+				if !ok {
+					return dst[:start], p, errBlockShort
+				}
+				for j := end - 1; j >= i; j-- {
+					out[j] += int64(v % rng)
+					v /= rng
+				}
+				if v != 0 {
+					return dst[:start], p, errors.New("bad residual group")
+				}
+			}
+			p = br.src
+		}
+		return dst, p, nil
+	}
+	return dst, p, errors.New("unknown timestamp codec")
+}
+
+// safeUnmarshalInt64s wraps VM's decoder, which trusts its input in places,
+// so damaged bytes become an error rather than a panic.
+func safeUnmarshalInt64s(dst []int64, src []byte, mt encoding.MarshalType, first int64, n int) (out []int64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = dst, errors.New("damaged VM-encoded column")
+		}
+	}()
+	return encoding.UnmarshalValues(dst, src, mt, first, n)
+}
