@@ -69,7 +69,7 @@ func TestValueCanonical(t *testing.T) {
 	f(ValueFloat, "1.7976931348623157e308", "1.7976931348623157E308")
 	f(ValueFloat, "1e400", "Infinity") // Java's overflow
 	f(ValueFloat, "-1e400", "-Infinity")
-	f(ValueFloat, "1e-400", "0.0") // Java's underflow
+	f(ValueFloat, "1e-400", "0.0")        // Java's underflow
 	f(ValueFloat, "4.9e-324", "5.0E-324") // shortest digits; JDK prints 4.9E-324 (its 2-digit rule), same double
 	f(ValueFloat, "1e-5", "1.0E-5")
 	f(ValueFloat, "123456789012345678901234567890", "1.2345678901234568E29")
