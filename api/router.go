@@ -45,6 +45,8 @@ type Route struct {
 	Access Access
 	// Scope is the scope the route needs (`read:data`, `manage:meta`, …), "" for none.
 	Scope string
+	// QueryCredentials allows `?u=<id>&p=<secret>` (Influx 1.x writers; API.md §4).
+	QueryCredentials bool
 	// JSONBody marks routes whose body, when present, must be application/json (else 415).
 	JSONBody bool
 	// Summary is a one-line description for docs.

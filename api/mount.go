@@ -1,0 +1,30 @@
+package api
+
+import (
+	"time"
+
+	"github.com/tsgate/tsgate/acl"
+	"github.com/tsgate/tsgate/catalog"
+	"github.com/tsgate/tsgate/tsdb"
+)
+
+// Deps are the stores the management API works on.
+type Deps struct {
+	ACL     *acl.ACL
+	Catalog *catalog.Catalog
+	DB      *tsdb.DB
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Mount registers the BBData management endpoints (sessions, apikeys, …) into s and makes s
+// authenticate protected routes against d.ACL. Call it once, before Serve.
+func Mount(s *Server, d Deps) {
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
+	s.opts.Authenticator = KeyAuth{ACL: d.ACL}
+	(&sessions{acl: d.ACL, limiter: newLoginLimiter(now), now: now}).register(s.router)
+	(&catalogRoutes{cat: d.Catalog}).register(s.router)
+}

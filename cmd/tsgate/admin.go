@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/tsgate/tsgate/acl"
+	"github.com/tsgate/tsgate/catalog"
+	"github.com/tsgate/tsgate/tsdb"
+)
+
+type adminConfig struct {
+	data, user    string
+	passwordStdin bool
+}
+
+// adminFlags returns the flag set of `tsgate admin <sub>`, or nil for an unknown one.
+func adminFlags(sub string, out io.Writer) *flag.FlagSet {
+	fs, _ := newAdminFlags(sub, out)
+	return fs
+}
+
+func newAdminFlags(sub string, out io.Writer) (*flag.FlagSet, *adminConfig) {
+	c := &adminConfig{}
+	fs := flagSet("admin "+sub, out)
+	fs.StringVar(&c.data, "data", "./data", "data directory of a stopped node (env TSGATE_DATA)")
+	switch sub {
+	case "reset-password":
+		fs.StringVar(&c.user, "user", "admin", "user whose password is set")
+		fs.BoolVar(&c.passwordStdin, "password-stdin", false, "read the new password from the first line of stdin (else a random one is generated and printed)")
+	default:
+		return nil, nil
+	}
+	return fs, c
+}
+
+// cmdAdmin runs `tsgate admin <sub>` against a stopped node's data directory.
+func cmdAdmin(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("admin needs a command: reset-password (run 'tsgate help')")
+	}
+	fs, c := newAdminFlags(args[0], stderr)
+	if fs == nil {
+		return fmt.Errorf("unknown admin command %q: want reset-password", args[0])
+	}
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	db, err := tsdb.Open(c.data, tsdb.Options{})
+	if err != nil {
+		if errors.Is(err, tsdb.ErrLocked) {
+			return fmt.Errorf("data directory %s is in use by a running tsgate; stop it first", c.data)
+		}
+		return fmt.Errorf("cannot open data directory %s: %w", c.data, err)
+	}
+	defer db.Close()
+	switch args[0] {
+	case "reset-password":
+		return resetPassword(db, c, os.Stdin, stdout)
+	}
+	return nil
+}
+
+func resetPassword(db *tsdb.DB, c *adminConfig, stdin io.Reader, stdout io.Writer) error {
+	password := ""
+	if c.passwordStdin {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("cannot read the password from stdin: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+		if password == "" {
+			return errors.New("no password on stdin")
+		}
+	} else {
+		var b [12]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return err
+		}
+		password = hex.EncodeToString(b[:])
+	}
+	cat, err := catalog.Open(db.Pebble(), catalog.Options{})
+	if err != nil {
+		return fmt.Errorf("cannot open catalog: %w", err)
+	}
+	a, err := acl.Open(db.Pebble(), cat, acl.Options{})
+	if err != nil {
+		return fmt.Errorf("cannot open acl: %w", err)
+	}
+	defer a.Close()
+	if err := a.ResetPassword(c.user, password); err != nil {
+		return err
+	}
+	if c.passwordStdin {
+		fmt.Fprintf(stdout, "password of %s changed; its login keys are revoked\n", c.user)
+	} else {
+		fmt.Fprintf(stdout, "password of %s set to: %s\n", c.user, password)
+	}
+	return nil
+}

@@ -1,0 +1,196 @@
+package server_test
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/tsgate/tsgate/acl"
+	"github.com/tsgate/tsgate/server"
+)
+
+// startNode opens a node on dir and serves it on a random loopback port.
+func startNode(t *testing.T, dir, password string) (*server.Node, string) {
+	t.Helper()
+	n, err := server.Open(server.Config{DataDir: dir, AdminPassword: password, PasswordCost: 4})
+	if err != nil {
+		t.Fatalf("open node: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = n.Serve(ln); close(done) }()
+	t.Cleanup(func() {
+		if err := n.Close(); err != nil {
+			t.Errorf("close node: %v", err)
+		}
+		<-done
+	})
+	return n, "http://" + ln.Addr().String()
+}
+
+func do(t *testing.T, method, url, body string, hdr map[string]string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+// errorBody checks that b is the JSON error body with the given exception.
+func errorBody(t *testing.T, b []byte, exception string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("error body is not JSON: %q", b)
+	}
+	if m["exception"] != exception {
+		t.Fatalf("exception = %v, want %q (body %s)", m["exception"], exception, b)
+	}
+	if _, ok := m["details"]; !ok {
+		t.Fatalf("error body has no details: %s", b)
+	}
+	return m
+}
+
+func TestAboutHealthMetrics(t *testing.T) {
+	_, url := startNode(t, t.TempDir(), "secret-pw")
+	code, hdr, b := do(t, "GET", url+"/about", "", nil)
+	if code != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
+		t.Fatalf("GET /about = %d %s", code, hdr.Get("Content-Type"))
+	}
+	var about map[string]any
+	if err := json.Unmarshal(b, &about); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"build", "git", "instance-name", "repo-url", "server-time"} {
+		if _, ok := about[k]; !ok {
+			t.Errorf("/about lacks %q: %s", k, b)
+		}
+	}
+	if build, _ := about["build"].(map[string]any); build["name"] != "tsgate" || build["version"] == "" {
+		t.Errorf("/about build = %v", about["build"])
+	}
+	if code, _, b := do(t, "GET", url+"/health", "", nil); code != 200 || string(b) != `{"status":"ok"}` {
+		t.Errorf("GET /health = %d %s", code, b)
+	}
+	code, _, b = do(t, "GET", url+"/metrics", "", nil)
+	if code != 200 || !strings.Contains(string(b), "tsgate_http_requests_total{") || !strings.Contains(string(b), "process_resident_memory_bytes") {
+		t.Errorf("GET /metrics = %d, missing tsgate/process metrics:\n%.500s", code, b)
+	}
+	if code, _, b := do(t, "GET", url+"/types", "", nil); code != 200 || string(b) != `["bool","float","int","string"]` {
+		t.Errorf("GET /types = %d %s", code, b)
+	}
+}
+
+func TestErrorBodies(t *testing.T) {
+	_, url := startNode(t, t.TempDir(), "secret-pw")
+	code, _, b := do(t, "GET", url+"/no/such/route", "", nil)
+	if code != 404 {
+		t.Fatalf("unknown route = %d", code)
+	}
+	errorBody(t, b, "Not Found")
+
+	code, _, b = do(t, "DELETE", url+"/about", "", nil)
+	if code != 405 {
+		t.Fatalf("wrong method = %d", code)
+	}
+	errorBody(t, b, "HttpRequestMethodNotSupportedException")
+
+	// Oversized headers are answered by the same error writer.
+	code, _, b = do(t, "GET", url+"/about", "", map[string]string{"X-Big": strings.Repeat("a", 64<<10)})
+	if code != 431 {
+		t.Fatalf("oversized header = %d %s", code, b)
+	}
+	errorBody(t, b, "RequestHeaderFieldsTooLargeException")
+}
+
+func TestCORSAndOptions(t *testing.T) {
+	_, url := startNode(t, t.TempDir(), "secret-pw")
+	// OPTIONS is never authenticated, on any path.
+	code, hdr, _ := do(t, "OPTIONS", url+"/objects/1/values", "", map[string]string{"Origin": "http://example.test"})
+	if code != 200 {
+		t.Fatalf("OPTIONS = %d", code)
+	}
+	if hdr.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(hdr.Get("Access-Control-Allow-Headers"), "bbtoken") {
+		t.Errorf("CORS headers = %v", hdr)
+	}
+	_, hdr, _ = do(t, "GET", url+"/about", "", nil)
+	if hdr.Get("Access-Control-Allow-Origin") != "*" || hdr.Get("Access-Control-Expose-Headers") != "Retry-After" {
+		t.Errorf("CORS headers on GET = %v", hdr)
+	}
+}
+
+func TestBootstrapOnceAcrossRestarts(t *testing.T) {
+	dir := t.TempDir()
+	n, err := server.Open(server.Config{DataDir: dir, PasswordCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := n.GeneratedPassword
+	if len(pw) < 16 {
+		t.Fatalf("generated admin password %q is too short", pw)
+	}
+	if _, err := n.ACL.Login("admin", pw); err != nil {
+		t.Fatalf("admin cannot log in with the generated password: %v", err)
+	}
+	if got := countSuperusers(t, n); got != 1 {
+		t.Fatalf("superusers after bootstrap = %d, want 1", got)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Restart (with a password given this time): nothing is created again, the old password
+	// still works, the given one is ignored.
+	n, err = server.Open(server.Config{DataDir: dir, AdminPassword: "another-one", PasswordCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if n.GeneratedPassword != "" {
+		t.Fatalf("restart generated a password again")
+	}
+	if got := countSuperusers(t, n); got != 1 {
+		t.Fatalf("superusers after restart = %d, want 1", got)
+	}
+	if _, err := n.ACL.Login("admin", pw); err != nil {
+		t.Fatalf("admin password changed by restart: %v", err)
+	}
+	if _, err := n.ACL.Login("admin", "another-one"); err == nil {
+		t.Fatalf("restart replaced the admin password")
+	}
+}
+
+// countSuperusers counts the admin members of user group 1 and the users in the store.
+func countSuperusers(t *testing.T, n *server.Node) int {
+	t.Helper()
+	members, err := n.ACL.Members(0, acl.SuperGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	supers := 0
+	for _, m := range members {
+		if m.Admin {
+			supers++
+		}
+	}
+	if users := n.ACL.Principals(acl.MasterTenant, acl.KindUser); len(users) != 1 || users[0].Name != "admin" || users[0].ID != acl.AdminUser {
+		t.Fatalf("users after bootstrap = %+v, want exactly admin (id 1)", users)
+	}
+	return supers
+}
