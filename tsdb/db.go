@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +33,27 @@ type DB struct {
 	pdb  *pebble.DB
 	lock *pebble.Lock
 	m    *dbMetrics
+
+	tab     seriesTable
+	stripes [numStripes]stripe
+
+	seq          atomic.Uint64 // last WAL / flush / compaction sequence
+	epoch        atomic.Uint64 // Append duplicate-check epochs
+	walBytes     atomic.Int64
+	headBytes    atomic.Int64
+	headSamples  atomic.Int64
+	totalSamples atomic.Int64
+	blocks       atomic.Int64
+
+	// flushMu serializes the structural operations: flush, compaction of a
+	// series, DeleteObject, DeleteRange. Appends never take it.
+	flushMu sync.Mutex
+	// flushMu2 guards flushDone, closed and replaced at each flush's end.
+	flushMu2  sync.Mutex
+	flushDone chan struct{}
+	flushCh   chan struct{}
+	quit      chan struct{}
+	wg        sync.WaitGroup
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -97,12 +119,29 @@ func open(dir string, opts Options, lock *pebble.Lock) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tsdb: cannot open store in %s: %w", dir, err)
 	}
-	db := &DB{dir: dir, opts: opts, log: opts.Logger, pdb: pdb, lock: lock}
+	db := &DB{dir: dir, opts: opts, log: opts.Logger, pdb: pdb, lock: lock,
+		flushDone: make(chan struct{}), flushCh: make(chan struct{}, 1), quit: make(chan struct{})}
 	if err := db.checkFormat(); err != nil {
 		_ = pdb.Close()
 		return nil, err
 	}
+	if err := db.loadAllSeries(); err != nil {
+		_ = pdb.Close()
+		return nil, fmt.Errorf("tsdb: cannot load series in %s: %w", dir, err)
+	}
+	nb, err := db.countAllBlocks()
+	if err != nil {
+		_ = pdb.Close()
+		return nil, fmt.Errorf("tsdb: cannot count blocks in %s: %w", dir, err)
+	}
+	db.blocks.Store(nb)
+	if err := db.replay(); err != nil {
+		_ = pdb.Close()
+		return nil, fmt.Errorf("tsdb: cannot replay WAL in %s: %w", dir, err)
+	}
 	db.m = newDBMetrics(db, opts.Metrics)
+	db.wg.Add(1)
+	go db.flushLoop()
 	return db, nil
 }
 
@@ -161,6 +200,13 @@ func (db *DB) Close() error {
 
 func (db *DB) close() error {
 	var errs []error
+	close(db.quit)
+	db.wg.Wait()
+	db.flushMu.Lock() // wait for a running Flush, Compact or delete
+	defer db.flushMu.Unlock()
+	if err := db.persistReads(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := db.pdb.LogData(nil, pebble.Sync); err != nil {
 		errs = append(errs, fmt.Errorf("tsdb: cannot sync %s: %w", db.dir, err))
 	}
@@ -172,4 +218,37 @@ func (db *DB) close() error {
 		errs = append(errs, fmt.Errorf("tsdb: cannot unlock %s: %w", db.dir, err))
 	}
 	return errors.Join(errs...)
+}
+
+func (db *DB) countAllBlocks() (int64, error) {
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockStart, UpperBound: blockEnd})
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	var n int64
+	for it.First(); it.Valid(); it.Next() {
+		n++
+	}
+	return n, it.Error()
+}
+
+// persistReads writes the read counters changed since the last flush.
+func (db *DB) persistReads() error {
+	pb := db.pdb.NewBatch()
+	defer pb.Close()
+	db.tab.mu.RLock()
+	db.tab.forEachLocked(func(s *series) {
+		if s.readsDirty.Swap(false) {
+			_ = pb.Set(seriesKey(s.id, seriesKindReads), binary.AppendUvarint(nil, s.reads.Load()), nil)
+		}
+	})
+	db.tab.mu.RUnlock()
+	if pb.Empty() {
+		return nil
+	}
+	if err := pb.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("tsdb: cannot persist read counters in %s: %w", db.dir, err)
+	}
+	return nil
 }

@@ -1,0 +1,215 @@
+package tsdb
+
+import (
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// DeleteObject deletes all of id's data: blocks, head, series and stats, in
+// one Pebble batch. WAL records still holding its samples are skipped at
+// replay (the series is gone, and a later series of the same id only takes
+// records above its creation sequence). Unknown ids are not an error.
+func (db *DB) DeleteObject(id uint32) error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	db.flushMu.Lock()
+	defer db.flushMu.Unlock()
+	s, err := db.series(id)
+	if err != nil {
+		return err
+	}
+	mu := db.stripe(id)
+	mu.Lock()
+	defer mu.Unlock()
+	pb := db.pdb.NewBatch()
+	defer pb.Close()
+	_ = pb.DeleteRange(blockPrefix(id), blockPrefixEnd(id), nil)
+	_ = pb.DeleteRange(seriesPrefix(id), seriesPrefixEnd(id), nil)
+	nb, err := db.countBlocks(id)
+	if err != nil {
+		return err
+	}
+	if err := pb.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("tsdb: cannot delete object %d: %w", id, err)
+	}
+	db.blocks.Add(-nb)
+	if s == nil {
+		return nil
+	}
+	s.deleted = true
+	db.totalSamples.Add(-int64(s.st.Count))
+	db.headSamples.Add(-int64(s.head.len()))
+	db.headBytes.Add(-(chunkSampleBytes*int64(s.head.len()) + int64(len(s.strsHeld()))))
+	s.head = chunk{}
+	db.tab.mu.Lock()
+	if db.tab.getLocked(id) == s {
+		db.tab.removeLocked(id)
+	}
+	db.tab.mu.Unlock()
+	return nil
+}
+
+func (s *series) strsHeld() []byte { return s.head.strs }
+
+func (db *DB) countBlocks(id uint32) (int64, error) {
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(id), UpperBound: blockPrefixEnd(id)})
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	var n int64
+	for it.First(); it.Valid(); it.Next() {
+		n++
+	}
+	return n, it.Error()
+}
+
+// DeleteRange deletes id's samples with from ≤ ts ≤ to (retention, API.md
+// §4): blocks inside the range are deleted, blocks across its edges are
+// rewritten, the head is trimmed, and a WAL record carries the deletion so a
+// replay after a crash trims the replayed head the same way. Stats: Count and
+// FirstTs follow; NWrites, LastTs and AvgSamplePeriod are history and stay.
+func (db *DB) DeleteRange(id uint32, from, to int64) error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	if from > to {
+		return nil
+	}
+	db.flushMu.Lock()
+	defer db.flushMu.Unlock()
+	s, err := db.series(id)
+	if err != nil {
+		return err
+	}
+	if s == nil {
+		return fmt.Errorf("%w: object %d", ErrUnknownSeries, id)
+	}
+	mu := db.stripe(id)
+	mu.Lock()
+	defer mu.Unlock()
+	if s.deleted {
+		return fmt.Errorf("%w: object %d", ErrUnknownSeries, id)
+	}
+	pb := db.pdb.NewBatch()
+	defer pb.Close()
+	removed, nbDelta, err := db.rewriteBlocksForDelete(pb, s, from, to)
+	if err != nil {
+		return err
+	}
+	d := walDeleteRange{id: id, from: from, to: to, removedFromBlocks: removed}
+	seq := db.seq.Add(1)
+	rec := appendWALDeleteRange(nil, d)
+	if err := pb.Set(walKey(seq), rec, nil); err != nil {
+		return err
+	}
+	if err := pb.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("tsdb: cannot delete range of object %d: %w", id, err)
+	}
+	db.walBytes.Add(int64(len(rec)))
+	db.blocks.Add(nbDelta)
+	return db.applyDeleteRangeLocked(s, d)
+}
+
+// applyDeleteRangeLocked trims the head and adjusts the stats (live and at
+// replay; Pebble already holds the rewritten blocks).
+func (db *DB) applyDeleteRangeLocked(s *series, d walDeleteRange) error {
+	n := s.head.removeRange(d.from, d.to)
+	db.headSamples.Add(-int64(n))
+	db.headBytes.Add(-chunkSampleBytes * int64(n))
+	gone := uint64(n) + d.removedFromBlocks
+	gone = min(gone, s.st.Count)
+	s.st.Count -= gone
+	db.totalSamples.Add(-int64(gone))
+	if gone > 0 {
+		first, ok, err := db.firstBlockTs(s.id)
+		if err != nil {
+			return err
+		}
+		if s.head.len() > 0 && (!ok || s.head.ts[0] < first) {
+			first, ok = s.head.ts[0], true
+		}
+		if ok {
+			s.st.FirstTs = first
+		} else {
+			s.st.FirstTs = 0
+		}
+	}
+	s.dirty = true
+	return nil
+}
+
+func (db *DB) firstBlockTs(id uint32) (int64, bool, error) {
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(id), UpperBound: blockPrefixEnd(id)})
+	if err != nil {
+		return 0, false, err
+	}
+	defer it.Close()
+	if it.First() {
+		if k, ok := parseBlockKey(it.Key()); ok {
+			return k.minTs, true, nil
+		}
+	}
+	return 0, false, it.Error()
+}
+
+// rewriteBlocksForDelete adds to pb the deletion or rewrite of every block of
+// s overlapping [from, to] and returns the distinct samples removed.
+func (db *DB) rewriteBlocksForDelete(pb *pebble.Batch, s *series, from, to int64) (removed uint64, nbDelta int64, err error) {
+	upper := blockPrefixEnd(s.id)
+	if to < MaxTimestamp {
+		upper = blockSeekKey(s.id, to+1)
+	}
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(s.id), UpperBound: upper})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer it.Close()
+	sc := getCodecScratch()
+	defer putCodecScratch(sc)
+	var cols blockCols
+	gone := map[int64]struct{}{}
+	var buf, key []byte
+	for it.First(); it.Valid(); it.Next() {
+		k, ok := parseBlockKey(it.Key())
+		if !ok || k.maxTs < from {
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return 0, 0, err
+		}
+		if err := decodeBlock(&cols, v, s.typ, sc); err != nil {
+			return 0, 0, &CorruptionError{What: "block", Key: append([]byte(nil), it.Key()...), Err: err}
+		}
+		_ = pb.Delete(it.Key(), nil)
+		nbDelta--
+		var keep chunk
+		for i, ts := range cols.ts {
+			if ts >= from && ts <= to {
+				if _, inHead := s.head.search(ts); !inHead {
+					gone[ts] = struct{}{} // head samples are counted by the head trim
+				}
+				continue
+			}
+			var str []byte
+			if s.typ == String {
+				r := cols.nums[i]
+				str = cols.strs[strOff(r) : strOff(r)+strLen(r)]
+			}
+			keep.put(ts, cols.nums[i], str, s.typ == String)
+		}
+		if keep.len() > 0 {
+			buf = appendBlock(buf[:0], s.typ, keep.ts, keep.nums, keep.strs, sc)
+			key = appendBlockKey(key[:0], s.id, keep.ts[0], keep.ts[keep.len()-1], k.seq)
+			_ = pb.Set(key, buf, nil)
+			nbDelta++
+		}
+	}
+	if err := it.Error(); err != nil {
+		return 0, 0, err
+	}
+	return uint64(len(gone)), nbDelta, nil
+}

@@ -1,0 +1,284 @@
+package tsdb
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// metaSeqKey holds the highest sequence number used by a flush or a
+// compaction (block keys carry it), so sequences stay monotonic after the
+// WAL it came from is deleted.
+var metaSeqKey = []byte{prefixMeta, 's'}
+
+func (db *DB) triggerFlush() {
+	select {
+	case db.flushCh <- struct{}{}:
+	default:
+	}
+}
+
+// flushLoop runs flushes requested by Append until Close.
+func (db *DB) flushLoop() {
+	defer db.wg.Done()
+	for {
+		select {
+		case <-db.quit:
+			return
+		case <-db.flushCh:
+			if db.headBytes.Load() < db.opts.HeadBytes {
+				continue
+			}
+			if err := db.Flush(); err != nil && !errors.Is(err, ErrClosed) {
+				db.log.Error("tsdb: background flush failed", "err", err)
+			}
+		}
+	}
+}
+
+type frozenSeries struct {
+	s      *series
+	c      *chunk // nil when only stats or reads changed
+	st     Stats
+	stats  bool
+	reads  uint64
+	rdirty bool
+}
+
+// Flush writes the head to blocks: one Pebble batch, committed with Sync,
+// holds the encoded blocks of every object, their stats as of the cut, and
+// the deletion of the WAL records the cut covers — either the blocks exist or
+// the WAL still does. Appends continue into a fresh head meanwhile.
+func (db *DB) Flush() error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	db.flushMu.Lock()
+	defer db.flushMu.Unlock()
+	return db.flushLocked()
+}
+
+func (db *DB) flushLocked() error {
+	t0 := time.Now()
+	// 1. The cut: every record with seq ≤ cut is in the heads we freeze.
+	var list []frozenSeries
+	db.tab.mu.RLock()
+	db.lockAll()
+	cut := db.seq.Load()
+	walCut := db.walBytes.Load()
+	db.tab.forEachLocked(func(s *series) {
+		f := frozenSeries{s: s}
+		if s.head.len() > 0 {
+			c := s.head
+			s.frozen = &c
+			s.head = chunk{}
+			f.c = s.frozen
+		}
+		if s.dirty {
+			f.st, f.stats = s.st, true
+			s.dirty = false
+		}
+		if s.readsDirty.Swap(false) {
+			f.reads, f.rdirty = s.reads.Load(), true
+		}
+		if f.c != nil || f.stats || f.rdirty {
+			list = append(list, f)
+		}
+	})
+	db.unlockAll()
+	db.tab.mu.RUnlock()
+
+	// 2. Encode, outside the locks.
+	pb := db.pdb.NewBatch()
+	defer pb.Close()
+	sc := getCodecScratch()
+	defer putCodecScratch(sc)
+	var buf, key []byte
+	var nBlocks, nSamples, frozenBytes int64
+	for _, f := range list {
+		if f.c != nil {
+			c := f.c
+			nSamples += int64(c.len())
+			frozenBytes += chunkSampleBytes*int64(c.len()) + int64(len(c.strs))
+			for _, r := range splitBlocks(c.len(), db.opts.MaxBlockSamples) {
+				ts := c.ts[r[0]:r[1]]
+				buf = appendBlock(buf[:0], f.s.typ, ts, c.nums[r[0]:r[1]], c.strs, sc)
+				key = appendBlockKey(key[:0], f.s.id, ts[0], ts[len(ts)-1], cut)
+				if err := pb.Set(key, buf, nil); err != nil {
+					return db.unfreeze(list, err)
+				}
+				nBlocks++
+			}
+		}
+		if f.stats {
+			if err := pb.Set(seriesKey(f.s.id, seriesKindStats), encodeStats(f.st), nil); err != nil {
+				return db.unfreeze(list, err)
+			}
+		}
+		if f.rdirty {
+			if err := pb.Set(seriesKey(f.s.id, seriesKindReads), binary.AppendUvarint(nil, f.reads), nil); err != nil {
+				return db.unfreeze(list, err)
+			}
+		}
+	}
+	if err := pb.DeleteRange(walKey(0), walKey(cut+1), nil); err != nil {
+		return db.unfreeze(list, err)
+	}
+	if err := pb.Set(metaSeqKey, binary.BigEndian.AppendUint64(nil, cut), nil); err != nil {
+		return db.unfreeze(list, err)
+	}
+	if err := pb.Commit(pebble.Sync); err != nil {
+		return db.unfreeze(list, fmt.Errorf("tsdb: cannot commit flush: %w", err))
+	}
+	// 3. Blocks are durable: drop the frozen heads.
+	db.lockAll()
+	for _, f := range list {
+		if f.c != nil && f.s.frozen == f.c {
+			f.s.frozen = nil
+		}
+	}
+	db.unlockAll()
+	db.headBytes.Add(-frozenBytes)
+	db.headSamples.Add(-nSamples)
+	db.walBytes.Add(-walCut)
+	db.m.flushes.Inc()
+	db.m.flushedSamples.Add(int(nSamples))
+	db.blocks.Add(nBlocks)
+	db.flushMu2.Lock()
+	close(db.flushDone)
+	db.flushDone = make(chan struct{})
+	db.flushMu2.Unlock()
+	db.log.Debug("tsdb: flushed head", "samples", nSamples, "blocks", nBlocks, "series", len(list), "duration", time.Since(t0))
+	return nil
+}
+
+// unfreeze puts frozen heads back after a failed flush: the WAL still holds
+// their records, so nothing is lost; frozen samples are merged under newer
+// head samples.
+func (db *DB) unfreeze(list []frozenSeries, err error) error {
+	db.lockAll()
+	for _, f := range list {
+		if f.stats {
+			f.s.dirty = true
+		}
+		if f.rdirty {
+			f.s.readsDirty.Store(true)
+		}
+		if f.c == nil || f.s.frozen != f.c {
+			continue
+		}
+		newer := f.s.head
+		f.s.head = *f.c
+		f.s.frozen = nil
+		for i, ts := range newer.ts {
+			var str []byte
+			if f.s.typ == String {
+				r := newer.nums[i]
+				str = newer.strs[strOff(r) : strOff(r)+strLen(r)]
+			}
+			f.s.head.put(ts, newer.nums[i], str, f.s.typ == String)
+		}
+	}
+	db.unlockAll()
+	return err
+}
+
+// splitBlocks cuts n samples into ⌈n/max⌉ blocks of near-equal size.
+func splitBlocks(n, maxPer int) [][2]int {
+	if n == 0 {
+		return nil
+	}
+	nb := (n + maxPer - 1) / maxPer
+	per := (n + nb - 1) / nb
+	out := make([][2]int, 0, nb)
+	for i := 0; i < n; i += per {
+		out = append(out, [2]int{i, min(i+per, n)})
+	}
+	return out
+}
+
+// replay reads the WAL records above the last flush into the head (Open).
+func (db *DB) replay() error {
+	t0 := time.Now()
+	if v, c, err := db.pdb.Get(metaSeqKey); err == nil {
+		if len(v) == 8 {
+			db.seq.Store(binary.BigEndian.Uint64(v))
+		}
+		c.Close()
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return fmt.Errorf("tsdb: cannot read %s: %w", db.dir, err)
+	}
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: walStart, UpperBound: walEnd})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var b Batch
+	var lk blockLookup
+	var records, samples int64
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()
+		if len(k) != 9 {
+			continue
+		}
+		seq := binary.BigEndian.Uint64(k[1:])
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if seq > db.seq.Load() {
+			db.seq.Store(seq)
+		}
+		db.walBytes.Add(int64(len(v)))
+		records++
+		kind, d, err := decodeWALRecord(v, &b)
+		if err != nil {
+			return &CorruptionError{What: "WAL record", Key: append([]byte(nil), k...), Err: err}
+		}
+		lk.reset()
+		switch kind {
+		case walKindSamples:
+			for i, id := range b.ids {
+				s := db.tab.getLocked(id)
+				if s == nil || s.createSeq >= seq || s.typ != b.types[i] {
+					continue // deleted object, earlier incarnation
+				}
+				var str []byte
+				if s.typ == String {
+					r := b.nums[i]
+					str = b.strs[strOff(r) : strOff(r)+strLen(r)]
+				}
+				before := s.head.len()
+				isNew, err := db.applyLocked(s, b.ts[i], b.nums[i], str, false, &lk)
+				if err != nil {
+					return err
+				}
+				if isNew {
+					db.totalSamples.Add(1)
+				}
+				grew := int64(s.head.len() - before)
+				db.headSamples.Add(grew)
+				db.headBytes.Add(chunkSampleBytes*grew + int64(len(str)))
+				samples++
+			}
+		case walKindDeleteRange:
+			s := db.tab.getLocked(d.id)
+			if s == nil || s.createSeq >= seq {
+				continue
+			}
+			if err := db.applyDeleteRangeLocked(s, d); err != nil {
+				return err
+			}
+		}
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	if records > 0 {
+		db.log.Info("tsdb: replayed WAL", "records", records, "samples", samples, "duration", time.Since(t0))
+	}
+	return nil
+}

@@ -1,0 +1,460 @@
+package tsdb
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Stats are the per-series statistics of bbdata-v2.md §4.5 and API.md §4.
+type Stats struct {
+	NWrites         uint64  // every stored sample, overwrites included
+	NReads          uint64  // AddReads calls (persisted in batches)
+	LastTs          int64   // max timestamp ever written; meaningful when NWrites > 0
+	AvgSamplePeriod float64 // ms, bbdata-v2.md §4.5
+	Count           uint64  // distinct stored samples
+	FirstTs         int64   // min stored timestamp; meaningful when Count > 0
+}
+
+// series is one object's in-memory state. Fields after the first block are
+// guarded by the stripe lock of id (DB.stripes).
+type series struct {
+	id        uint32
+	typ       ValueType
+	createSeq uint64 // WAL records with seq ≤ createSeq belong to an earlier incarnation
+
+	deleted bool
+	head    chunk  // samples since the last flush cut, sorted, distinct
+	frozen  *chunk // head being flushed; immutable; nil otherwise
+	st      Stats  // NReads excluded (see reads)
+	dirty   bool   // st changed since it was last persisted
+
+	epoch    uint64 // Append scratch: batch that last touched batchMax
+	batchMax int64
+
+	reads      atomic.Uint64
+	readsDirty atomic.Bool
+}
+
+// maxTsLocked is the largest timestamp ever written (head, frozen and
+// blocks are all ≤ it): anything above is new without a lookup.
+func (s *series) maxTsLocked() int64 {
+	if s.st.NWrites == 0 {
+		return math.MinInt64
+	}
+	return s.st.LastTs
+}
+
+// chunk is a sorted, duplicate-free run of samples in memory.
+type chunk struct {
+	ts   []int64
+	nums []uint64
+	strs []byte
+}
+
+const chunkSampleBytes = 16 // ts + num per sample
+
+func (c *chunk) len() int { return len(c.ts) }
+
+func (c *chunk) bytes() int64 { return int64(cap(c.ts))*8 + int64(cap(c.nums))*8 + int64(cap(c.strs)) }
+
+// search returns the index of ts in c, or where it would be inserted.
+func (c *chunk) search(ts int64) (int, bool) {
+	lo, hi := 0, len(c.ts)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if c.ts[m] < ts {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(c.ts) && c.ts[lo] == ts
+}
+
+// put stores a sample, overwriting an equal timestamp. It returns whether ts
+// was already in c.
+func (c *chunk) put(ts int64, num uint64, str []byte, isStr bool) bool {
+	if isStr {
+		off := len(c.strs)
+		c.strs = append(c.strs, str...)
+		num = strRef(off, len(str))
+	}
+	if n := len(c.ts); n == 0 || c.ts[n-1] < ts {
+		c.ts = append(c.ts, ts)
+		c.nums = append(c.nums, num)
+		return false
+	}
+	i, found := c.search(ts)
+	if found {
+		c.nums[i] = num
+		return true
+	}
+	c.ts = append(c.ts, 0)
+	c.nums = append(c.nums, 0)
+	copy(c.ts[i+1:], c.ts[i:])
+	copy(c.nums[i+1:], c.nums[i:])
+	c.ts[i], c.nums[i] = ts, num
+	return false
+}
+
+// removeRange deletes samples in [from, to] and returns how many.
+func (c *chunk) removeRange(from, to int64) int {
+	i, _ := c.search(from)
+	j := i
+	for j < len(c.ts) && c.ts[j] <= to {
+		j++
+	}
+	if j == i {
+		return 0
+	}
+	c.ts = append(c.ts[:i], c.ts[j:]...)
+	c.nums = append(c.nums[:i], c.nums[j:]...)
+	return j - i
+}
+
+func (c *chunk) cols() blockCols { return blockCols{ts: c.ts, nums: c.nums, strs: c.strs} }
+
+// Series value (s | id | 0x00): version u8 (=1) | value type u8 | createSeq uvarint.
+const seriesVersion = 1
+
+func encodeSeries(t ValueType, createSeq uint64) []byte {
+	b := []byte{seriesVersion, byte(t)}
+	return binary.AppendUvarint(b, createSeq)
+}
+
+func decodeSeries(v []byte) (ValueType, uint64, error) {
+	if len(v) < 3 || v[0] != seriesVersion || !ValueType(v[1]).valid() {
+		return 0, 0, errors.New("bad series value")
+	}
+	seq, n := binary.Uvarint(v[2:])
+	if n <= 0 || n != len(v)-2 {
+		return 0, 0, errors.New("bad series value")
+	}
+	return ValueType(v[1]), seq, nil
+}
+
+// Stats value (s | id | 0x01): version u8 (=1) | nWrites uvarint | lastTs
+// varint | avgSamplePeriod f64 LE | count uvarint | firstTs varint.
+const statsVersion = 1
+
+func encodeStats(st Stats) []byte {
+	b := make([]byte, 0, 40)
+	b = append(b, statsVersion)
+	b = binary.AppendUvarint(b, st.NWrites)
+	b = binary.AppendVarint(b, st.LastTs)
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(st.AvgSamplePeriod))
+	b = binary.AppendUvarint(b, st.Count)
+	return binary.AppendVarint(b, st.FirstTs)
+}
+
+func decodeStats(v []byte) (Stats, error) {
+	var st Stats
+	if len(v) < 1 || v[0] != statsVersion {
+		return st, errors.New("bad stats version")
+	}
+	p := v[1:]
+	var n int
+	if st.NWrites, n = binary.Uvarint(p); n <= 0 {
+		return st, errBlockShort
+	}
+	p = p[n:]
+	if st.LastTs, n = binary.Varint(p); n <= 0 {
+		return st, errBlockShort
+	}
+	p = p[n:]
+	if len(p) < 8 {
+		return st, errBlockShort
+	}
+	st.AvgSamplePeriod = math.Float64frombits(binary.LittleEndian.Uint64(p))
+	p = p[8:]
+	if st.Count, n = binary.Uvarint(p); n <= 0 {
+		return st, errBlockShort
+	}
+	p = p[n:]
+	if st.FirstTs, n = binary.Varint(p); n <= 0 || n != len(p) {
+		return st, errBlockShort
+	}
+	return st, nil
+}
+
+// seriesTable maps ids to series: a slice for the dense ids of DESIGN.md §3,
+// a map beyond.
+type seriesTable struct {
+	mu     sync.RWMutex
+	dense  []*series
+	sparse map[uint32]*series
+}
+
+const denseLimit = 1 << 24
+
+func (t *seriesTable) getLocked(id uint32) *series {
+	if id < uint32(len(t.dense)) {
+		return t.dense[id]
+	}
+	if id >= denseLimit {
+		return t.sparse[id]
+	}
+	return nil
+}
+
+func (t *seriesTable) get(id uint32) *series {
+	t.mu.RLock()
+	s := t.getLocked(id)
+	t.mu.RUnlock()
+	return s
+}
+
+// putLocked inserts s unless the id is taken; it returns the series in the table.
+func (t *seriesTable) putLocked(s *series) *series {
+	if old := t.getLocked(s.id); old != nil {
+		return old
+	}
+	if s.id >= denseLimit {
+		if t.sparse == nil {
+			t.sparse = make(map[uint32]*series)
+		}
+		t.sparse[s.id] = s
+		return s
+	}
+	if int(s.id) >= len(t.dense) {
+		n := max(int(s.id)+1, 2*len(t.dense), 1024)
+		n = min(n, denseLimit)
+		d := make([]*series, n)
+		copy(d, t.dense)
+		t.dense = d
+	}
+	t.dense[s.id] = s
+	return s
+}
+
+func (t *seriesTable) removeLocked(id uint32) {
+	if id < uint32(len(t.dense)) {
+		t.dense[id] = nil
+	} else {
+		delete(t.sparse, id)
+	}
+}
+
+// forEachLocked calls fn for every series in id order (dense ids first, then
+// the sparse map in no particular order).
+func (t *seriesTable) forEachLocked(fn func(*series)) {
+	for _, s := range t.dense {
+		if s != nil {
+			fn(s)
+		}
+	}
+	for _, s := range t.sparse {
+		fn(s)
+	}
+}
+
+// CreateSeries writes the series of object id with value type t into the
+// caller's batch b, so the api layer commits it with the catalog object:
+// nothing changes in memory, and a batch that is never committed leaves no
+// trace (the series table fills lazily from Pebble on first use). b may be
+// indexed or not. It fails with ErrSeriesExists when id already has a series.
+func (db *DB) CreateSeries(b *pebble.Batch, id uint32, t ValueType) error {
+	if !t.valid() {
+		return fmt.Errorf("tsdb: cannot create series %d: invalid value type %d", id, t)
+	}
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	if s := db.tab.get(id); s != nil {
+		return fmt.Errorf("%w: object %d", ErrSeriesExists, id)
+	}
+	_, c, err := db.pdb.Get(seriesKey(id, seriesKindType))
+	if err == nil {
+		c.Close()
+		return fmt.Errorf("%w: object %d", ErrSeriesExists, id)
+	}
+	if !errors.Is(err, pebble.ErrNotFound) {
+		return fmt.Errorf("tsdb: cannot read series %d: %w", id, err)
+	}
+	return b.Set(seriesKey(id, seriesKindType), encodeSeries(t, db.seq.Load()), nil)
+}
+
+// CreateSeriesNow creates a series in its own batch, committed with Sync
+// (tests and tools; the api layer uses CreateSeries).
+func (db *DB) CreateSeriesNow(id uint32, t ValueType) error {
+	b := db.pdb.NewBatch()
+	defer b.Close()
+	if err := db.CreateSeries(b, id, t); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("tsdb: cannot create series %d: %w", id, err)
+	}
+	return nil
+}
+
+// loadSeries reads a series from Pebble (nil, nil when there is none).
+func (db *DB) loadSeries(id uint32) (*series, error) {
+	v, c, err := db.pdb.Get(seriesKey(id, seriesKindType))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tsdb: cannot read series %d: %w", id, err)
+	}
+	t, cs, derr := decodeSeries(v)
+	c.Close()
+	if derr != nil {
+		return nil, &CorruptionError{What: "series", Key: seriesKey(id, seriesKindType), Err: derr}
+	}
+	s := &series{id: id, typ: t, createSeq: cs}
+	if v, c, err := db.pdb.Get(seriesKey(id, seriesKindStats)); err == nil {
+		st, derr := decodeStats(v)
+		c.Close()
+		if derr != nil {
+			return nil, &CorruptionError{What: "stats", Key: seriesKey(id, seriesKindStats), Err: derr}
+		}
+		s.st = st
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return nil, fmt.Errorf("tsdb: cannot read stats of series %d: %w", id, err)
+	}
+	if v, c, err := db.pdb.Get(seriesKey(id, seriesKindReads)); err == nil {
+		if r, n := binary.Uvarint(v); n > 0 {
+			s.reads.Store(r)
+		}
+		c.Close()
+	}
+	return s, nil
+}
+
+// series returns the series of id, loading it from Pebble on first use.
+func (db *DB) series(id uint32) (*series, error) {
+	if s := db.tab.get(id); s != nil {
+		return s, nil
+	}
+	s, err := db.loadSeries(id)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	db.tab.mu.Lock()
+	s2 := db.tab.putLocked(s)
+	db.tab.mu.Unlock()
+	if s2 == s {
+		db.totalSamples.Add(int64(s.st.Count))
+	}
+	return s2, nil
+}
+
+// loadAllSeries fills the table at Open (one scan of the 's' prefix).
+func (db *DB) loadAllSeries() error {
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixSeries}, UpperBound: []byte{prefixSeries + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var cur *series
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()
+		if len(k) != 6 {
+			continue
+		}
+		id := binary.BigEndian.Uint32(k[1:])
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		switch k[5] {
+		case seriesKindType:
+			t, cs, derr := decodeSeries(v)
+			if derr != nil {
+				return &CorruptionError{What: "series", Key: append([]byte(nil), k...), Err: derr}
+			}
+			cur = &series{id: id, typ: t, createSeq: cs}
+			db.tab.putLocked(cur)
+		case seriesKindStats:
+			if cur == nil || cur.id != id {
+				continue // stats without a series: left by nothing we write; ignore
+			}
+			st, derr := decodeStats(v)
+			if derr != nil {
+				return &CorruptionError{What: "stats", Key: append([]byte(nil), k...), Err: derr}
+			}
+			cur.st = st
+			db.totalSamples.Add(int64(st.Count))
+		case seriesKindReads:
+			if cur != nil && cur.id == id {
+				if r, n := binary.Uvarint(v); n > 0 {
+					cur.reads.Store(r)
+				}
+			}
+		}
+	}
+	return it.Error()
+}
+
+// SeriesType returns the value type of id's series, or ErrUnknownSeries.
+func (db *DB) SeriesType(id uint32) (ValueType, error) {
+	s, err := db.series(id)
+	if err != nil {
+		return 0, err
+	}
+	if s == nil {
+		return 0, fmt.Errorf("%w: object %d", ErrUnknownSeries, id)
+	}
+	return s.typ, nil
+}
+
+// Stats returns the statistics of id's series.
+func (db *DB) Stats(id uint32) (Stats, error) {
+	s, err := db.series(id)
+	if err != nil {
+		return Stats{}, err
+	}
+	if s == nil {
+		return Stats{}, fmt.Errorf("%w: object %d", ErrUnknownSeries, id)
+	}
+	mu := db.stripe(id)
+	mu.Lock()
+	st, deleted := s.st, s.deleted
+	mu.Unlock()
+	if deleted {
+		return Stats{}, fmt.Errorf("%w: object %d", ErrUnknownSeries, id)
+	}
+	st.NReads = s.reads.Load()
+	return st, nil
+}
+
+// AddReads adds n to the read counter of id (persisted with the next flush
+// and at Close: a crash may lose the reads since, API.md §4 allows it).
+func (db *DB) AddReads(id uint32, n uint64) error {
+	s, err := db.series(id)
+	if err != nil {
+		return err
+	}
+	if s == nil {
+		return fmt.Errorf("%w: object %d", ErrUnknownSeries, id)
+	}
+	s.reads.Add(n)
+	s.readsDirty.Store(true)
+	return nil
+}
+
+// ForEachSeries calls fn for every series in id order (ids ≥ 2^24 last) until
+// it returns false. The table is read-locked during the walk: fn must not
+// call back into the DB for long.
+func (db *DB) ForEachSeries(fn func(id uint32, t ValueType) bool) {
+	type it struct {
+		id uint32
+		t  ValueType
+	}
+	db.tab.mu.RLock()
+	list := make([]it, 0, 1024)
+	db.tab.forEachLocked(func(s *series) { list = append(list, it{s.id, s.typ}) })
+	db.tab.mu.RUnlock()
+	for _, x := range list {
+		if !fn(x.id, x.t) {
+			return
+		}
+	}
+}
