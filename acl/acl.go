@@ -69,6 +69,8 @@ type ACL struct {
 
 	tokenCache tokenCache
 	views      viewCache
+	derivedC   derivedCache
+	enforcerC  enforcerCache
 	policy     *policyStore
 	audit      auditLog
 }
@@ -234,21 +236,39 @@ func (a *ACL) write(fn func(tx *txn) error) error {
 }
 
 func (tx *txn) commit() error {
-	a := tx.a
 	if tx.b.Empty() && len(tx.apply) == 0 {
 		return nil
 	}
-	if len(tx.rules) > 0 {
-		if err := a.policy.stage(tx.b, tx.rules); err != nil {
-			return err
-		}
-	}
-	if err := a.audit.stage(tx.b, tx.audit); err != nil {
+	if err := tx.stageInto(tx.b); err != nil {
 		return err
 	}
 	if err := tx.b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("acl: cannot commit an authorization change: %w", err)
 	}
+	tx.applyMem()
+	return nil
+}
+
+// stageInto adds the policy rule changes and audit entries of tx to b, and tx's
+// own writes when b is another package's batch (catalog's).
+func (tx *txn) stageInto(b *pebble.Batch) error {
+	a := tx.a
+	if b != tx.b {
+		if err := b.Apply(tx.b, nil); err != nil {
+			return err
+		}
+	}
+	if len(tx.rules) > 0 {
+		if err := a.policy.stage(b, tx.rules); err != nil {
+			return err
+		}
+	}
+	return a.audit.stage(b, tx.audit)
+}
+
+// applyMem publishes a committed tx: state changes under mu, then the version.
+func (tx *txn) applyMem() {
+	a := tx.a
 	a.mu.Lock()
 	for _, f := range tx.apply {
 		f()
@@ -258,7 +278,22 @@ func (tx *txn) commit() error {
 	}
 	a.mu.Unlock()
 	a.policy.applied(tx.rules)
-	a.audit.applied(tx.audit)
+}
+
+// writeVia runs fn like write, but commits through op, a catalog change that
+// calls hook with its own batch (so catalog and acl records commit together).
+func (a *ACL) writeVia(fn func(tx *txn) error, op func(hook catalog.BatchHook) error) error {
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	tx := &txn{a: a, b: a.db.NewBatch(), now: a.now()}
+	defer tx.b.Close()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := op(tx.stageInto); err != nil {
+		return err
+	}
+	tx.applyMem()
 	return nil
 }
 

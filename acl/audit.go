@@ -165,3 +165,14 @@ func (a *ACL) Audit(q AuditQuery) ([]AuditEntry, error) {
 	}
 	return slices.Clip(out), it.Error()
 }
+
+// auditNow writes entries on their own (when the change they record was committed
+// by another package without a hook that knows the new id).
+func (a *ACL) auditNow(entries ...AuditEntry) error {
+	b := a.db.NewBatch()
+	defer b.Close()
+	if err := a.audit.stage(b, entries); err != nil {
+		return err
+	}
+	return b.Commit(pebble.Sync)
+}

@@ -111,3 +111,5 @@ func wantErr(t testing.TB, err, target error) {
 		t.Fatalf("got error %v, want %v", err, target)
 	}
 }
+
+func isErr(err, target error) bool { return errors.Is(err, target) }

@@ -347,6 +347,9 @@ func (a *ACL) Bootstrap(adminPassword string) (generated string, err error) {
 			return fmt.Errorf("acl: BUG: SUPERADMIN got id %d", g.ID)
 		}
 		a.stageMember(tx, 0, g, p.ID, true, false)
+		for _, act := range Verbs {
+			tx.addRule(pRule(roleUG(SuperGroup, true), "*", "*", act, "super", "", ""))
+		}
 		return nil
 	})
 	if err != nil {

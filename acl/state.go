@@ -147,3 +147,5 @@ func (a *ACL) tenantOfLocked(pid uint32) uint32 {
 	}
 	return 0
 }
+
+func lower(s string) string { return strings.ToLower(s) }

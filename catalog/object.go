@@ -377,8 +377,8 @@ func (c *Catalog) SetEnabled(id uint32, enabled bool, hook BatchHook) (Object, e
 }
 
 // SetPublic sets the public-read flag and the public fields (a subset of
-// PublicFieldNames); same state → ErrUnchanged.
-func (c *Catalog) SetPublic(id uint32, public bool, fields []string) (Object, error) {
+// PublicFieldNames); same state → ErrUnchanged. hook (may be nil) runs in the batch.
+func (c *Catalog) SetPublic(id uint32, public bool, fields []string, hook BatchHook) (Object, error) {
 	for _, fl := range fields {
 		if !slices.Contains(PublicFieldNames, fl) {
 			return Object{}, &ValidationError{Fields: map[string]string{"fields": fmt.Sprintf("unknown field %q", fl)}}
@@ -388,7 +388,7 @@ func (c *Catalog) SetPublic(id uint32, public bool, fields []string) (Object, er
 	if !public {
 		fields = nil
 	}
-	return c.mutateObject(id, true, nil, func(o *Object) (bool, error) {
+	return c.mutateObject(id, true, hook, func(o *Object) (bool, error) {
 		if o.Public == public && slices.Equal(o.PublicFields, fields) {
 			return false, nil
 		}
@@ -446,4 +446,19 @@ func (c *Catalog) DeleteObject(id uint32, hook BatchHook) error {
 	delete(c.mu.comments, id)
 	c.version.Add(1)
 	return nil
+}
+
+// Scan calls fn for every existing object in id order under one read lock (fn
+// must not call back into the Catalog, nor keep o) and returns the Version the
+// scan saw.
+func (c *Catalog) Scan(fn func(o *Object)) uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v := c.version.Load()
+	for _, o := range c.mu.objects {
+		if o != nil {
+			fn(o)
+		}
+	}
+	return v
 }

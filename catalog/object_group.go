@@ -91,7 +91,8 @@ func (c *Catalog) groupNameTakenLocked(tenant uint32, name string, except uint32
 }
 
 // CreateGroup creates an object group. Names are unique per tenant (ErrDuplicate).
-func (c *Catalog) CreateGroup(n NewGroup) (ObjectGroup, error) {
+// hook (may be nil) runs in the batch.
+func (c *Catalog) CreateGroup(n NewGroup, hook BatchHook) (ObjectGroup, error) {
 	if err := validateGroup(n.Name, true, n.Description); err != nil {
 		return ObjectGroup{}, err
 	}
@@ -112,6 +113,11 @@ func (c *Catalog) CreateGroup(n NewGroup) (ObjectGroup, error) {
 	}
 	if err := setCounter(b, "group", g.ID+1); err != nil {
 		return ObjectGroup{}, err
+	}
+	if hook != nil {
+		if err := hook(b); err != nil {
+			return ObjectGroup{}, err
+		}
 	}
 	if err := b.Commit(syncWrite); err != nil {
 		return ObjectGroup{}, fmt.Errorf("catalog: cannot create object group %q: %w", n.Name, err)
@@ -218,17 +224,18 @@ func (c *Catalog) DeleteGroup(id uint32, hook BatchHook) error {
 }
 
 // AddMember puts object oid in group gid. Already a member → ErrUnchanged. Both
-// must exist and share a tenant (else ErrNotFound / *ValidationError).
-func (c *Catalog) AddMember(gid, oid uint32) error {
-	return c.setMember(gid, oid, true)
+// must exist and share a tenant (else ErrNotFound). hook (may be nil) runs in the
+// batch.
+func (c *Catalog) AddMember(gid, oid uint32, hook BatchHook) error {
+	return c.setMember(gid, oid, true, hook)
 }
 
 // RemoveMember takes object oid out of group gid. Not a member → ErrUnchanged.
-func (c *Catalog) RemoveMember(gid, oid uint32) error {
-	return c.setMember(gid, oid, false)
+func (c *Catalog) RemoveMember(gid, oid uint32, hook BatchHook) error {
+	return c.setMember(gid, oid, false, hook)
 }
 
-func (c *Catalog) setMember(gid, oid uint32, add bool) error {
+func (c *Catalog) setMember(gid, oid uint32, add bool, hook BatchHook) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	g, ok := c.mu.groups[gid]
@@ -253,7 +260,17 @@ func (c *Catalog) setMember(gid, oid uint32, add bool) error {
 	} else {
 		ivs = closeInterval(ivs, at)
 	}
-	if err := c.db.Set(key(kindMember, gid, oid), encode(ivs), syncWrite); err != nil {
+	b := c.db.NewBatch()
+	defer b.Close()
+	if err := b.Set(key(kindMember, gid, oid), encode(ivs), nil); err != nil {
+		return err
+	}
+	if hook != nil {
+		if err := hook(b); err != nil {
+			return err
+		}
+	}
+	if err := b.Commit(syncWrite); err != nil {
 		return fmt.Errorf("catalog: cannot store membership of object %d in group %d: %w", oid, gid, err)
 	}
 	c.setMembershipLocked(gid, oid, ivs)
@@ -314,4 +331,23 @@ func (c *Catalog) Memberships(fn func(gid, oid uint32, ivs []Interval)) {
 			fn(gid, oid, ivs)
 		}
 	}
+}
+
+// ScanGroups calls fn for every object group and the sorted ids of its current
+// members, under one read lock, and returns the Version the scan saw.
+func (c *Catalog) ScanGroups(fn func(g *ObjectGroup, members []uint32)) uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v := c.version.Load()
+	for gid, g := range c.mu.groups {
+		var ms []uint32
+		for oid, ivs := range c.mu.members[gid] {
+			if n := len(ivs); n > 0 && ivs[n-1].To == 0 {
+				ms = append(ms, oid)
+			}
+		}
+		slices.Sort(ms)
+		fn(g, ms)
+	}
+	return v
 }

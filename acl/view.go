@@ -1,0 +1,282 @@
+package acl
+
+import (
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/bits-and-blooms/bitset"
+)
+
+// View is a principal's compiled authorization (DESIGN.md §6): which objects it may
+// read and write values of, with, for objects reached only through time-bounded
+// shares, the windows that clip their values and the as-of instant of their
+// metadata. Immutable; shared by concurrent requests. Fetch with ACL.View or
+// ACL.KeyView (never keep one across requests: a newer policy makes it stale).
+type View struct {
+	Principal uint32
+	aclVer    uint64
+	catVer    uint64
+	at        int64 // compile time, ns
+	until     int64 // next window boundary, ns (MaxInt64: none)
+
+	read, write idSet
+	windows     map[uint32][]Window
+	asOf        map[uint32]int64
+
+	d          *derived
+	super      bool
+	tenantAdm  uint32 // tenant it administers (0: none)
+	restricted bool
+	adminOf    map[uint32]bool // user groups it administers
+	tenant     uint32
+}
+
+// CanRead reports relation read (metadata and values) on object id.
+func (v *View) CanRead(id uint32) bool { return v.read.Has(id) }
+
+// CanWrite reports relation writeValues on object id (by apikey; tokens aside).
+func (v *View) CanWrite(id uint32) bool { return v.write.Has(id) }
+
+// CanManage reports relation manage (change the object, its tokens, its sharing).
+func (v *View) CanManage(id uint32) bool {
+	d := v.d
+	if v.restricted || !d.exists(id) {
+		return false
+	}
+	switch {
+	case v.super:
+		return true
+	case v.tenantAdm != 0:
+		return d.tenant[id] == v.tenantAdm
+	}
+	return v.adminOf[d.owner[id]] && d.tenant[id] == v.tenant
+}
+
+// Windows returns the windows clipping object id's values (nil: not clipped).
+func (v *View) Windows(id uint32) []Window { return v.windows[id] }
+
+// AsOf returns the instant object id's metadata is served as of, when it is
+// reached only through time-bounded shares (API.md §4: the latest A_s).
+func (v *View) AsOf(id uint32) (time.Time, bool) {
+	t, ok := v.asOf[id]
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Unix(0, t).UTC(), true
+}
+
+// ForEachReadable calls fn for every readable object id, ascending.
+func (v *View) ForEachReadable(fn func(id uint32) bool) { v.read.ForEach(fn) }
+
+// ReadCount is the number of readable objects.
+func (v *View) ReadCount() int { return v.read.Len() }
+
+// Bytes is the memory of the view's own sets (shared bitsets included).
+func (v *View) Bytes() (read, write int) { return v.read.Bytes(), v.write.Bytes() }
+
+// ValidUntil is the next time-window boundary after which the view is recompiled.
+func (v *View) ValidUntil() time.Time {
+	if v.until == math.MaxInt64 {
+		return time.Time{}
+	}
+	return time.Unix(0, v.until).UTC()
+}
+
+type viewCache struct {
+	mu sync.RWMutex
+	m  map[uint32]*View
+}
+
+func (c *viewCache) init() { c.m = map[uint32]*View{} }
+
+// AnonymousPrincipal is the principal id of unauthenticated (public) readers.
+const AnonymousPrincipal uint32 = 0
+
+// View returns principal pid's view now (AnonymousPrincipal: public objects).
+// A cached view is reused while neither the acl nor the catalog version moved and
+// no window boundary passed; so a revocation that has returned is seen by every
+// later call.
+func (a *ACL) View(pid uint32) *View { return a.viewAt(pid, a.now()) }
+
+// ViewAt compiles principal pid's view as of t (not cached; tests, /explain).
+func (a *ACL) ViewAt(pid uint32, t time.Time) *View { return a.compileView(pid, t.UnixNano()) }
+
+func (a *ACL) viewAt(pid uint32, t time.Time) *View {
+	now := t.UnixNano()
+	av, cv := a.version.Load(), a.cat.Version()
+	a.views.mu.RLock()
+	v := a.views.m[pid]
+	a.views.mu.RUnlock()
+	if v != nil && v.aclVer == av && v.catVer == cv && now >= v.at && now < v.until {
+		return v
+	}
+	v = a.compileView(pid, now)
+	a.views.mu.Lock()
+	if old := a.views.m[pid]; old == nil || old.aclVer <= v.aclVer {
+		a.views.m[pid] = v
+	}
+	a.views.mu.Unlock()
+	return v
+}
+
+// RebuildAllViews compiles every principal's view now (benchmarks, warm-up).
+func (a *ACL) RebuildAllViews() int {
+	a.mu.RLock()
+	ids := make([]uint32, 0, len(a.mu.principals))
+	for id := range a.mu.principals {
+		ids = append(ids, id)
+	}
+	a.mu.RUnlock()
+	for _, id := range ids {
+		a.View(id)
+	}
+	return len(ids)
+}
+
+func (a *ACL) compileView(pid uint32, now int64) *View {
+	d := a.derivedNow()
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	v := &View{Principal: pid, aclVer: a.version.Load(), catVer: d.catVer, at: now, until: math.MaxInt64, d: d}
+	p, known := a.mu.principals[pid]
+	switch {
+	case pid == AnonymousPrincipal || !known:
+		if pid == AnonymousPrincipal {
+			v.read = idSet{dense: d.public}
+		}
+		return v
+	case a.isSuperLocked(pid):
+		v.super = true
+		v.read, v.write = idSet{dense: d.all}, idSet{dense: d.en}
+		return v
+	case a.isTenantAdminLocked(pid, p.Tenant):
+		v.tenantAdm = p.Tenant
+		v.read, v.write = denseOrEmpty(d.tenantAll[p.Tenant]), denseOrEmpty(d.tenantEn[p.Tenant])
+		return v
+	case a.isRestrictedLocked(pid):
+		v.restricted = true
+		var r, w []uint32
+		for oid := range a.mu.links[pid] {
+			if d.exists(oid) && d.tenant[oid] == p.Tenant {
+				r = append(r, oid)
+				if d.enabled.Test(uint(oid)) {
+					w = append(w, oid)
+				}
+			}
+		}
+		v.read, v.write = sparseOf(r), sparseOf(w)
+		return v
+	}
+	v.tenant = p.Tenant
+	v.adminOf = map[uint32]bool{}
+	var readSrc, writeSrc []*bitset.BitSet
+	var untimed []uint32 // members of untimed shares
+	type timed struct {
+		og uint32
+		w  Window
+	}
+	var windowed []timed
+	for ug, admin := range a.mu.groupsOf[pid] {
+		if g := a.mu.groups[ug]; g == nil || g.Tenant != p.Tenant {
+			continue
+		}
+		if b := d.ownedRead[ug]; b != nil {
+			readSrc = append(readSrc, b)
+		}
+		if admin {
+			v.adminOf[ug] = true
+			if b := d.ownedWrite[ug]; b != nil {
+				writeSrc = append(writeSrc, b)
+			}
+		}
+		for og, w := range a.mu.sharesTo[ug] {
+			if d.ogTenant[og] != p.Tenant {
+				continue
+			}
+			if !w.Timed() {
+				untimed = append(untimed, d.ogMembers[og]...)
+				continue
+			}
+			from, to := w.From.UnixNano(), w.To.UnixNano()
+			if !w.From.IsZero() && from > now {
+				v.until = min(v.until, from) // not begun: grants nothing yet
+				continue
+			}
+			if !w.To.IsZero() && to > now {
+				v.until = min(v.until, to)
+			}
+			windowed = append(windowed, timed{og, w})
+		}
+	}
+	v.write = union(writeSrc, nil, d.max)
+	if len(windowed) == 0 {
+		v.read = union(readSrc, untimed, d.max)
+		return v
+	}
+	// Time-bounded shares: an object reaches the caller through share s when it is
+	// in the object group now and at A_s = min(to, now), and existed at A_s.
+	rd := unionBits(readSrc, untimed, d.max)
+	v.windows, v.asOf = map[uint32][]Window{}, map[uint32]int64{}
+	slices.SortFunc(windowed, func(x, y timed) int { return int(x.og) - int(y.og) })
+	for _, s := range windowed {
+		as := now
+		if !s.w.To.IsZero() && s.w.To.UnixNano() < now {
+			as = s.w.To.UnixNano()
+		}
+		asT := time.Unix(0, as)
+		for _, oid := range d.ogMembers[s.og] {
+			if rd.Test(uint(oid)) && v.windows[oid] == nil {
+				continue // untimed access or ownership lifts every clip
+			}
+			if d.created[oid] >= as || (as != now && !a.cat.MemberAt(s.og, oid, asT)) {
+				continue
+			}
+			v.windows[oid] = append(v.windows[oid], s.w)
+			if as > v.asOf[oid] {
+				v.asOf[oid] = as
+			}
+		}
+	}
+	for oid := range v.windows {
+		rd.Set(uint(oid))
+	}
+	v.read = compact(rd, d.max)
+	return v
+}
+
+func denseOrEmpty(b *bitset.BitSet) idSet {
+	if b == nil {
+		return idSet{}
+	}
+	return idSet{dense: b}
+}
+
+func unionBits(src []*bitset.BitSet, extra []uint32, max uint32) *bitset.BitSet {
+	out := newBits(max)
+	for _, b := range src {
+		out.InPlaceUnion(b)
+	}
+	for _, id := range extra {
+		out.Set(uint(id))
+	}
+	return out
+}
+
+// union shares the only source bitset when there is one (a user group's), else
+// builds a private set, sparse when small.
+func union(src []*bitset.BitSet, extra []uint32, max uint32) idSet {
+	if len(extra) == 0 {
+		switch len(src) {
+		case 0:
+			return idSet{}
+		case 1:
+			return idSet{dense: src[0]}
+		}
+	}
+	if len(src) == 0 {
+		return sparseOf(extra)
+	}
+	return compact(unionBits(src, extra, max), max)
+}
