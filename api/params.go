@@ -40,3 +40,18 @@ func BoolParam(ctx *fasthttp.RequestCtx, name string, def bool) (bool, error) {
 	return false, Errorf(fasthttp.StatusBadRequest, ExcTypeMismatch,
 		"Failed to convert value of type 'java.lang.String' to required type 'boolean'; Invalid boolean value [%s]", args.Peek(name))
 }
+
+// uintQuery reads a required-format integer query parameter; a non-integer is 400
+// MethodArgumentTypeMismatchException.
+func uintQuery(ctx *fasthttp.RequestCtx, name string) (uint32, error) {
+	s := string(ctx.QueryArgs().Peek(name))
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32)
+	if err != nil {
+		if _, ierr := strconv.ParseInt(strings.TrimSpace(s), 10, 64); ierr == nil {
+			return 0, nil
+		}
+		return 0, Errorf(fasthttp.StatusBadRequest, ExcTypeMismatch,
+			"Failed to convert value of type 'java.lang.String' to required type 'int'; For input string: \"%s\"", s)
+	}
+	return uint32(n), nil
+}

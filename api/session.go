@@ -173,17 +173,12 @@ func (h *sessions) meGroups(ctx *fasthttp.RequestCtx) {
 		Admin bool   `json:"admin"`
 	}
 	out := []item{}
-	if isSuperuser(h.acl, id.Principal.ID) {
-		for _, g := range h.acl.Groups(id.Principal.ID) {
-			out = append(out, item{g.ID, g.Name, true})
+	// A superuser gets every group with admin true, so the filter keeps them all (§2.3).
+	for _, mg := range h.acl.GroupsOf(id.Principal.ID) {
+		if onlyAdmin && !mg.Admin {
+			continue
 		}
-	} else {
-		for _, mg := range h.acl.GroupsOf(id.Principal.ID) {
-			if onlyAdmin && !mg.Admin {
-				continue
-			}
-			out = append(out, item{mg.Group.ID, mg.Group.Name, mg.Admin})
-		}
+		out = append(out, item{mg.Group.ID, mg.Group.Name, mg.Admin})
 	}
 	WriteJSON(ctx, out)
 }
@@ -333,20 +328,6 @@ func (h *sessions) deleteKey(ctx *fasthttp.RequestCtx) {
 		err = acl.ErrUnchanged
 	}
 	Modified(ctx, err, "apikey")
-}
-
-// isSuperuser reports whether pid is an admin member of user group 1.
-func isSuperuser(a *acl.ACL, pid uint32) bool {
-	members, err := a.Members(0, acl.SuperGroup)
-	if err != nil {
-		return false
-	}
-	for _, m := range members {
-		if m.Principal == pid {
-			return m.Admin
-		}
-	}
-	return false
 }
 
 // loginLimiter bounds failed logins per (address, name) — 10 a minute, then 429 — and

@@ -25,7 +25,7 @@ func (h *catalogRoutes) units(ctx *fasthttp.RequestCtx) {
 	us := h.cat.Units()
 	out := make([]unitJSON, len(us))
 	for i, u := range us {
-		out[i] = unitJSON{Symbol: u.Symbol, Name: u.Name, Type: string(u.Type)}
+		out[i] = unitJSON{Symbol: u.Symbol, Name: u.Name, Type: u.Type.String()}
 	}
 	WriteJSON(ctx, out)
 }

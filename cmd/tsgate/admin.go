@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/tsgate/tsgate/acl"
 	"github.com/tsgate/tsgate/catalog"
@@ -35,6 +37,7 @@ func newAdminFlags(sub string, out io.Writer) (*flag.FlagSet, *adminConfig) {
 	case "reset-password":
 		fs.StringVar(&c.user, "user", "admin", "user whose password is set")
 		fs.BoolVar(&c.passwordStdin, "password-stdin", false, "read the new password from the first line of stdin (else a random one is generated and printed)")
+	case "compact":
 	default:
 		return nil, nil
 	}
@@ -44,11 +47,11 @@ func newAdminFlags(sub string, out io.Writer) (*flag.FlagSet, *adminConfig) {
 // cmdAdmin runs `tsgate admin <sub>` against a stopped node's data directory.
 func cmdAdmin(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("admin needs a command: reset-password (run 'tsgate help')")
+		return errors.New("admin needs a command: reset-password or compact (run 'tsgate help')")
 	}
 	fs, c := newAdminFlags(args[0], stderr)
 	if fs == nil {
-		return fmt.Errorf("unknown admin command %q: want reset-password", args[0])
+		return fmt.Errorf("unknown admin command %q: want reset-password or compact", args[0])
 	}
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -64,6 +67,13 @@ func cmdAdmin(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "reset-password":
 		return resetPassword(db, c, os.Stdin, stdout)
+	case "compact":
+		start := time.Now()
+		fmt.Fprintf(stderr, "compacting %s (flush head, merge blocks, full Pebble compaction)…\n", c.data)
+		if err := db.Compact(context.Background()); err != nil {
+			return fmt.Errorf("compaction failed: %w", err)
+		}
+		fmt.Fprintf(stdout, "compacted %s in %s\n", c.data, time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }

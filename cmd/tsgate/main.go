@@ -22,6 +22,7 @@ const usage = `tsgate — time-series ingestion with an authorization layer
 Usage:
   tsgate serve [flags]                 run a node (HTTP on --listen, store under --data)
   tsgate admin reset-password [flags]  set a user's password on a stopped node's data dir
+  tsgate admin compact [flags]         compact a stopped node's store (steady size)
   tsgate version                       print version and commit
   tsgate help [command]                this text, or a command's flags
 

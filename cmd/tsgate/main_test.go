@@ -179,3 +179,19 @@ func TestAdminResetPassword(t *testing.T) {
 		t.Fatalf("login with the reset password = %d %s", resp.StatusCode, line)
 	}
 }
+
+func TestAdminCompact(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	p := startServe(t, data)
+	// Refused while the server holds the data dir.
+	out, err := exec.Command(binary, "admin", "compact", "--data", data).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "in use by a running tsgate") {
+		t.Fatalf("compact on a live dir: %v %s", err, out)
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.done
+	out, err = exec.Command(binary, "admin", "compact", "--data", data).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "compacted") {
+		t.Fatalf("compact: %v %s", err, out)
+	}
+}
