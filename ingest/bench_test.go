@@ -64,3 +64,18 @@ func BenchmarkMeasuresJSONStdlib(b *testing.B) {
 	}
 	reportSamples(b, benchBatch)
 }
+
+func BenchmarkLineProtocol(b *testing.B) {
+	body := buildLineBody(benchBatch)
+	p := GetLineParser()
+	defer PutLineParser(p)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		ss, err := p.Parse(body, PrecisionNs, testNow)
+		if err != nil || len(ss) != benchBatch {
+			b.Fatal(err)
+		}
+	}
+	reportSamples(b, benchBatch)
+}
