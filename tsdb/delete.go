@@ -68,9 +68,10 @@ func (db *DB) countBlocks(id uint32) (int64, error) {
 
 // DeleteRange deletes id's samples with from ≤ ts ≤ to (retention, API.md
 // §4): blocks inside the range are deleted, blocks across its edges are
-// rewritten, the head is trimmed, and a WAL record carries the deletion so a
-// replay after a crash trims the replayed head the same way. Stats: Count and
-// FirstTs follow; NWrites, LastTs and AvgSamplePeriod are history and stay.
+// rewritten, the head is trimmed, and a WAL record carries the deletion (and
+// the resulting Count and FirstTs) so a replay after a crash ends in the same
+// state. Stats: Count and FirstTs follow; NWrites, LastTs and
+// AvgSamplePeriod are history and stay.
 func (db *DB) DeleteRange(id uint32, from, to int64) error {
 	if db.closed.Load() {
 		return ErrClosed
@@ -95,11 +96,31 @@ func (db *DB) DeleteRange(id uint32, from, to int64) error {
 	}
 	pb := db.pdb.NewBatch()
 	defer pb.Close()
-	removed, nbDelta, err := db.rewriteBlocksForDelete(pb, s, from, to)
+	gone, firstBlock, nbDelta, err := db.rewriteBlocksForDelete(pb, s, from, to)
 	if err != nil {
 		return err
 	}
-	d := walDeleteRange{id: id, from: from, to: to, removedFromBlocks: removed}
+	// The head after the trim, without trimming yet.
+	headGone := 0
+	firstHead, hasHead := int64(0), false
+	for _, ts := range s.head.ts {
+		if ts >= from && ts <= to {
+			headGone++
+		} else if !hasHead {
+			firstHead, hasHead = ts, true
+		}
+	}
+	d := walDeleteRange{id: id, from: from, to: to}
+	d.count = s.st.Count - min(s.st.Count, uint64(headGone)+gone)
+	switch {
+	case firstBlock != nil && (!hasHead || *firstBlock < firstHead):
+		d.firstTs = *firstBlock
+	case hasHead:
+		d.firstTs = firstHead
+	}
+	if d.count == 0 {
+		d.firstTs = 0
+	}
 	seq := db.seq.Add(1)
 	rec := appendWALDeleteRange(nil, d)
 	if err := pb.Set(walKey(seq), rec, nil); err != nil {
@@ -110,61 +131,28 @@ func (db *DB) DeleteRange(id uint32, from, to int64) error {
 	}
 	db.walBytes.Add(int64(len(rec)))
 	db.blocks.Add(nbDelta)
-	return db.applyDeleteRangeLocked(s, d)
-}
-
-// applyDeleteRangeLocked trims the head and adjusts the stats (live and at
-// replay; Pebble already holds the rewritten blocks).
-func (db *DB) applyDeleteRangeLocked(s *series, d walDeleteRange) error {
-	n := s.head.removeRange(d.from, d.to)
-	db.headSamples.Add(-int64(n))
-	db.headBytes.Add(-chunkSampleBytes * int64(n))
-	gone := uint64(n) + d.removedFromBlocks
-	gone = min(gone, s.st.Count)
-	s.st.Count -= gone
-	db.totalSamples.Add(-int64(gone))
-	if gone > 0 {
-		first, ok, err := db.firstBlockTs(s.id)
-		if err != nil {
-			return err
-		}
-		if s.head.len() > 0 && (!ok || s.head.ts[0] < first) {
-			first, ok = s.head.ts[0], true
-		}
-		if ok {
-			s.st.FirstTs = first
-		} else {
-			s.st.FirstTs = 0
-		}
-	}
-	s.dirty = true
+	db.applyDeleteRangeLocked(s, d)
 	return nil
 }
 
-func (db *DB) firstBlockTs(id uint32) (int64, bool, error) {
-	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(id), UpperBound: blockPrefixEnd(id)})
-	if err != nil {
-		return 0, false, err
-	}
-	defer it.Close()
-	if it.First() {
-		if k, ok := parseBlockKey(it.Key()); ok {
-			return k.minTs, true, nil
-		}
-	}
-	return 0, false, it.Error()
+// applyDeleteRangeLocked trims the head and sets Count and FirstTs (live and
+// at replay; Pebble already holds the rewritten blocks).
+func (db *DB) applyDeleteRangeLocked(s *series, d walDeleteRange) {
+	n := s.head.removeRange(d.from, d.to)
+	db.headSamples.Add(-int64(n))
+	db.headBytes.Add(-chunkSampleBytes * int64(n))
+	db.totalSamples.Add(int64(d.count) - int64(s.st.Count))
+	s.st.Count, s.st.FirstTs = d.count, d.firstTs
+	s.dirty = true
 }
 
 // rewriteBlocksForDelete adds to pb the deletion or rewrite of every block of
-// s overlapping [from, to] and returns the distinct samples removed.
-func (db *DB) rewriteBlocksForDelete(pb *pebble.Batch, s *series, from, to int64) (removed uint64, nbDelta int64, err error) {
-	upper := blockPrefixEnd(s.id)
-	if to < MaxTimestamp {
-		upper = blockSeekKey(s.id, to+1)
-	}
-	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(s.id), UpperBound: upper})
+// s overlapping [from, to]. It returns the distinct block samples removed
+// that the head does not also hold, and the first block timestamp after.
+func (db *DB) rewriteBlocksForDelete(pb *pebble.Batch, s *series, from, to int64) (removed uint64, first *int64, nbDelta int64, err error) {
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(s.id), UpperBound: blockPrefixEnd(s.id)})
 	if err != nil {
-		return 0, 0, err
+		return 0, nil, 0, err
 	}
 	defer it.Close()
 	sc := getCodecScratch()
@@ -172,17 +160,29 @@ func (db *DB) rewriteBlocksForDelete(pb *pebble.Batch, s *series, from, to int64
 	var cols blockCols
 	gone := map[int64]struct{}{}
 	var buf, key []byte
+	noteFirst := func(ts int64) {
+		if first == nil || ts < *first {
+			first = &ts
+		}
+	}
 	for it.First(); it.Valid(); it.Next() {
 		k, ok := parseBlockKey(it.Key())
-		if !ok || k.maxTs < from {
+		if !ok {
+			continue
+		}
+		if k.maxTs < from || k.minTs > to {
+			noteFirst(k.minTs)
+			if k.minTs > to {
+				break // later blocks start even later
+			}
 			continue
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return 0, 0, err
+			return 0, nil, 0, err
 		}
 		if err := decodeBlock(&cols, v, s.typ, sc); err != nil {
-			return 0, 0, &CorruptionError{What: "block", Key: append([]byte(nil), it.Key()...), Err: err}
+			return 0, nil, 0, &CorruptionError{What: "block", Key: append([]byte(nil), it.Key()...), Err: err}
 		}
 		_ = pb.Delete(it.Key(), nil)
 		nbDelta--
@@ -206,10 +206,11 @@ func (db *DB) rewriteBlocksForDelete(pb *pebble.Batch, s *series, from, to int64
 			key = appendBlockKey(key[:0], s.id, keep.ts[0], keep.ts[keep.len()-1], k.seq)
 			_ = pb.Set(key, buf, nil)
 			nbDelta++
+			noteFirst(keep.ts[0])
 		}
 	}
 	if err := it.Error(); err != nil {
-		return 0, 0, err
+		return 0, nil, 0, err
 	}
-	return uint64(len(gone)), nbDelta, nil
+	return uint64(len(gone)), first, nbDelta, nil
 }

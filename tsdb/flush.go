@@ -269,9 +269,7 @@ func (db *DB) replay() error {
 			if s == nil || s.createSeq >= seq {
 				continue
 			}
-			if err := db.applyDeleteRangeLocked(s, d); err != nil {
-				return err
-			}
+			db.applyDeleteRangeLocked(s, d)
 		}
 	}
 	if err := it.Error(); err != nil {

@@ -13,6 +13,7 @@ import (
 )
 
 var modelSeed = flag.Int64("tsdb.seed", 0, "seed of TestModel (0 = time-based)")
+var modelDebug = flag.Bool("tsdb.debug", false, "log TestModel operations")
 var modelSteps = flag.Int("tsdb.steps", 0, "steps of TestModel (0 = default)")
 
 // modelSeries is the in-memory model of one series.
@@ -105,6 +106,9 @@ func TestModel(t *testing.T) {
 	tsRange := int64(300)
 	for step := 0; step < steps; step++ {
 		op := r.Intn(100)
+		if *modelDebug {
+			t.Logf("step %d op %d", step, op)
+		}
 		switch {
 		case op < 70: // append
 			b.Reset()
@@ -130,6 +134,14 @@ func TestModel(t *testing.T) {
 			}
 			tsRange += int64(r.Intn(20))
 			dup := Duplicates(r.Intn(2))
+			if *modelDebug {
+				for _, s := range smps {
+					if s.id == 1 {
+						_, ex := model[1].data[s.ts]
+						t.Logf("  dup=%d id1 ts %d exists %v", dup, s.ts, ex)
+					}
+				}
+			}
 			err := db.Append(ctx, &b, dup)
 			// Expected outcome.
 			wantDup := false
@@ -169,6 +181,9 @@ func TestModel(t *testing.T) {
 			id := uint32(1 + r.Intn(8))
 			from := int64(r.Intn(int(tsRange)))
 			to := from + int64(r.Intn(40))
+			if *modelDebug {
+				t.Logf("  DeleteRange(%d, %d, %d)", id, from, to)
+			}
 			if err := db.DeleteRange(id, from, to); err != nil {
 				t.Fatalf("step %d: DeleteRange: %v", step, err)
 			}

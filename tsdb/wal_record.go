@@ -18,7 +18,9 @@ import (
 //	ts  zigzag varint, delta from the previous sample's ts (0 before the first)
 //	value: float 8 bytes LE (IEEE bits); int zigzag varint; bool none; string uvarint len + bytes
 //
-// kind 2 (delete range): id uvarint, from varint, to varint, removedFromBlocks uvarint.
+// kind 2 (delete range): id uvarint, from varint, to varint, count uvarint,
+// firstTs varint — the series' Count and FirstTs right after the deletion
+// (absolute, so a replay that counted against later block states converges).
 const (
 	walVersion         = 1
 	walKindSamples     = 1
@@ -67,9 +69,10 @@ func appendWALSamples(dst []byte, b *Batch) []byte {
 }
 
 type walDeleteRange struct {
-	id                uint32
-	from, to          int64
-	removedFromBlocks uint64
+	id       uint32
+	from, to int64
+	count    uint64
+	firstTs  int64
 }
 
 func appendWALDeleteRange(dst []byte, d walDeleteRange) []byte {
@@ -78,7 +81,8 @@ func appendWALDeleteRange(dst []byte, d walDeleteRange) []byte {
 	dst = binary.AppendUvarint(dst, uint64(d.id))
 	dst = binary.AppendVarint(dst, d.from)
 	dst = binary.AppendVarint(dst, d.to)
-	dst = binary.AppendUvarint(dst, d.removedFromBlocks)
+	dst = binary.AppendUvarint(dst, d.count)
+	dst = binary.AppendVarint(dst, d.firstTs)
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], crcTable))
 }
 
@@ -116,7 +120,11 @@ func decodeWALRecord(rec []byte, b *Batch) (kind byte, d walDeleteRange, err err
 			return 0, d, errWALShort
 		}
 		p = p[n:]
-		if d.removedFromBlocks, n = binary.Uvarint(p); n <= 0 {
+		if d.count, n = binary.Uvarint(p); n <= 0 {
+			return 0, d, errWALShort
+		}
+		p = p[n:]
+		if d.firstTs, n = binary.Varint(p); n <= 0 {
 			return 0, d, errWALShort
 		}
 		if n != len(p) {
