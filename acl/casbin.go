@@ -131,6 +131,9 @@ func (a *ACL) shareFunc(args ...any) (any, error) {
 			as = e * int64(time.Millisecond)
 		}
 	}
+	if as == t {
+		return true, nil // A_s = now: the current state (g2) decides
+	}
 	oid, err1 := strconv.ParseUint(strings.TrimPrefix(obj, "o:"), 10, 32)
 	gid, err2 := strconv.ParseUint(strings.TrimPrefix(og, "og:"), 10, 32)
 	if err1 != nil || err2 != nil {
@@ -140,7 +143,7 @@ func (a *ACL) shareFunc(args ...any) (any, error) {
 	if err != nil || o.Created.UnixNano() >= as {
 		return false, nil
 	}
-	if as != t && !a.cat.MemberAt(uint32(gid), uint32(oid), time.Unix(0, as)) {
+	if !a.cat.MemberAt(uint32(gid), uint32(oid), time.Unix(0, as)) {
 		return false, nil
 	}
 	return true, nil

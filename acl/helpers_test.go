@@ -113,3 +113,5 @@ func wantErr(t testing.TB, err, target error) {
 }
 
 func isErr(err, target error) bool { return errors.Is(err, target) }
+
+func asErr[T any](err error, target *T) bool { return errors.As(err, target) }

@@ -105,6 +105,9 @@ func (a *ACL) ownerGroupFor(actor, owner uint32) (*UserGroup, error) {
 // 400) → owner group admin-accessible (404) → unit (400). The tenant is the owner
 // group's. hook runs in the same batch (tsdb.CreateSeries); all-or-nothing.
 func (a *ACL) CreateObjects(actor uint32, news []catalog.NewObject, hook catalog.CreateHook) ([]catalog.Object, error) {
+	if err := catalog.ValidateNewObjects(news); err != nil {
+		return nil, err
+	}
 	var out []catalog.Object
 	err := a.writeVia(func(tx *txn) error {
 		if len(news) > 0 {

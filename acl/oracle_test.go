@@ -109,7 +109,7 @@ func (w *bf) allowed(p, oid uint32, verb string, t int64) bool {
 		if !win.To.IsZero() && win.To.UnixNano() < t {
 			as = win.To.UnixNano()
 		}
-		if o.created < as && (as == t || w.inGroupAt(og, oid, as)) {
+		if as == t || (o.created < as && w.inGroupAt(og, oid, as)) {
 			return true
 		}
 	}

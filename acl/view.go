@@ -230,7 +230,7 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 			if rd.Test(uint(oid)) && v.windows[oid] == nil {
 				continue // untimed access or ownership lifts every clip
 			}
-			if d.created[oid] >= as || (as != now && !a.cat.MemberAt(s.og, oid, asT)) {
+			if as != now && (d.created[oid] >= as || !a.cat.MemberAt(s.og, oid, asT)) {
 				continue
 			}
 			v.windows[oid] = append(v.windows[oid], s.w)

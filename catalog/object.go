@@ -119,24 +119,8 @@ func normTags(tags []string) []string {
 // all objects of one call must have one owner; an unknown unit is a
 // *ValidationError "Object '<name>': unit '<sym>' does not exist.".
 func (c *Catalog) CreateObjects(news []NewObject, hook CreateHook) ([]Object, error) {
-	if len(news) == 0 {
-		return nil, Invalid("array body must contain at least one item.")
-	}
-	f := fieldErrs{}
-	for i := range news {
-		path := ""
-		if len(news) > 1 {
-			path = fmt.Sprintf("[%d].", i)
-		}
-		validateNew(f, path, &news[i])
-	}
-	if err := f.err(); err != nil {
+	if err := ValidateNewObjects(news); err != nil {
 		return nil, err
-	}
-	for i := range news {
-		if news[i].Owner != news[0].Owner || news[i].Tenant != news[0].Tenant {
-			return nil, Invalid("cannot create objects in bulk with different owners")
-		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -179,6 +163,31 @@ func (c *Catalog) CreateObjects(news []NewObject, hook CreateHook) ([]Object, er
 	}
 	c.version.Add(1)
 	return objs, nil
+}
+
+// ValidateNewObjects checks news without touching the store (field limits, one
+// owner): the first check of PUT /objects, before the owner and the unit.
+func ValidateNewObjects(news []NewObject) error {
+	if len(news) == 0 {
+		return Invalid("array body must contain at least one item.")
+	}
+	f := fieldErrs{}
+	for i := range news {
+		path := ""
+		if len(news) > 1 {
+			path = fmt.Sprintf("[%d].", i)
+		}
+		validateNew(f, path, &news[i])
+	}
+	if err := f.err(); err != nil {
+		return err
+	}
+	for i := range news {
+		if news[i].Owner != news[0].Owner || news[i].Tenant != news[0].Tenant {
+			return Invalid("cannot create objects in bulk with different owners")
+		}
+	}
+	return nil
 }
 
 // putObject writes the current record and a history version of o.
