@@ -116,10 +116,10 @@ func parseDateTimeFixed[T string | []byte](s T) (int64, bool) {
 		return 0, false
 	}
 	y := y1*100 + y2
-	if mo < 1 || mo > 12 || d < 1 || d > daysIn(int64(y), mo) || h > 23 || mi > 59 || sec > 59 {
+	if y == 0 || mo < 1 || mo > 12 || d < 1 || d > daysIn(int64(y), mo) || h > 23 || mi > 59 || sec > 59 {
 		return 0, false
 	}
-	days := daysFromCivil(int64(y), mo, d)
+	days := daysFromCivilPos(uint(y), uint(mo), uint(d))
 	ms := days*msPerDay + int64(h)*3600000 + int64(mi)*60000 + int64(sec)*1000 + int64(f1*10) + int64(f3)
 	return ms, true
 }
@@ -481,6 +481,20 @@ func daysFromCivil(y int64, m, d int) int64 {
 	doy := (153*mp+2)/5 + int64(d) - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return era*146097 + doe - 719468
+}
+
+// daysFromCivilPos is daysFromCivil for years 1…9999 in unsigned arithmetic
+// (no floor fix-ups; divisions by constants become multiplications).
+func daysFromCivilPos(y, m, d uint) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era*146097+doe) - 719468
 }
 
 func civilFromDays(z int64) (y int64, m, d int) {

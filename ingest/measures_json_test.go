@@ -2,9 +2,11 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -410,4 +412,37 @@ func buildJSONBody(n int) []byte {
 		b = append(b, `"}`...)
 	}
 	return append(b, ']')
+}
+
+func TestStrSpecial(t *testing.T) {
+	// the lowest flagged byte is exactly the first special one
+	rng := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", rng)
+	alphabet := []byte{'a', '"', '\\', 0x1f, 0x20, 0x7f, 0x80, 0xff, 0x00, 0x21, 0x23, 0x5b, 0x5d}
+	for n := 0; n < 200000; n++ {
+		var b [8]byte
+		for k := range b {
+			rng = rng*6364136223846793005 + 1442695040888963407
+			if rng>>60 < 8 {
+				b[k] = alphabet[(rng>>32)%uint64(len(alphabet))]
+			} else {
+				b[k] = byte(rng >> 40)
+			}
+		}
+		first := 8
+		for k, c := range b {
+			if !strPlain[c] {
+				first = k
+				break
+			}
+		}
+		m := strSpecial(binary.LittleEndian.Uint64(b[:]))
+		got := 8
+		if m != 0 {
+			got = bits.TrailingZeros64(m) >> 3
+		}
+		if got != first {
+			t.Fatalf("%q: first special at %d, strSpecial says %d", b, first, got)
+		}
+	}
 }
