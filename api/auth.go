@@ -68,6 +68,14 @@ func (k KeyAuth) Authenticate(ctx *fasthttp.RequestCtx, route *Route) (any, erro
 	if route.Access == Write && key.ReadOnly {
 		return nil, Forbidden("Access denied for user %d: this apikey is read-only", p.ID)
 	}
+	if route.scope.Verb != 0 {
+		if err := k.ACL.RequireScope(key, route.scope); err != nil {
+			if errors.Is(err, acl.ErrReadOnly) {
+				return nil, Forbidden("Access denied for user %d: this apikey is read-only", p.ID)
+			}
+			return nil, Forbidden("Access denied for user %d: this apikey lacks the scope %s", p.ID, route.Scope)
+		}
+	}
 	return &Identity{Key: key, Principal: p}, nil
 }
 

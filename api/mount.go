@@ -26,7 +26,7 @@ func Mount(s *Server, d Deps) {
 	}
 	s.opts.Authenticator = KeyAuth{ACL: d.ACL}
 	(&sessions{acl: d.ACL, limiter: newLoginLimiter(now), now: now}).register(s.router)
-	(&catalogRoutes{cat: d.Catalog}).register(s.router)
+	(&catalogRoutes{cat: d.Catalog, acl: d.ACL}).register(s.router)
 	(&users{acl: d.ACL}).register(s.router)
 	objs := &objects{acl: d.ACL, cat: d.Catalog, db: d.DB, now: now}
 	objs.register(s.router)

@@ -9,6 +9,8 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/fasthttp/router"
 	"github.com/valyala/fasthttp"
+
+	"github.com/tsgate/tsgate/acl"
 )
 
 // Access says which credentials a route needs (bbdata-v2.md §2 legend: P, R, W).
@@ -51,6 +53,8 @@ type Route struct {
 	JSONBody bool
 	// Summary is a one-line description for docs.
 	Summary string
+
+	scope acl.Scope // Scope parsed at registration
 }
 
 // Router is the one route table of a tsgate node: api, ingest and query register into it.
@@ -83,6 +87,13 @@ func newRouter(s *Server) *Router {
 func (rt *Router) Handle(route Route, h fasthttp.RequestHandler) {
 	if route.Method == "" || !strings.HasPrefix(route.Path, "/") {
 		panic(fmt.Sprintf("BUG: api: bad route %+v", route))
+	}
+	if route.Scope != "" {
+		sc, err := acl.ParseScope(route.Scope)
+		if err != nil || sc.Resource != "" && sc.Resource != "write" {
+			panic(fmt.Sprintf("BUG: api: route %s %s declares a bad scope %q", route.Method, route.Path, route.Scope))
+		}
+		route.scope = sc
 	}
 	for _, r := range rt.routes {
 		if r.Method == route.Method && r.Path == route.Path {

@@ -1,7 +1,11 @@
 package api
 
 import (
+	"fmt"
+
 	"github.com/valyala/fasthttp"
+
+	"github.com/tsgate/tsgate/acl"
 
 	"github.com/tsgate/tsgate/catalog"
 )
@@ -9,10 +13,12 @@ import (
 // catalogRoutes serves the unit table (the object routes join it with the api issue).
 type catalogRoutes struct {
 	cat *catalog.Catalog
+	acl *acl.ACL
 }
 
 func (h *catalogRoutes) register(r *Router) {
 	r.Handle(Route{Method: "GET", Path: "/units", Access: Public, Summary: "the unit table"}, h.units)
+	r.Handle(Route{Method: "POST", Path: "/units", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "add a unit (superusers; units are global)"}, h.createUnit)
 }
 
 type unitJSON struct {
@@ -28,4 +34,49 @@ func (h *catalogRoutes) units(ctx *fasthttp.RequestCtx) {
 		out[i] = unitJSON{Symbol: u.Symbol, Name: u.Name, Type: u.Type.String()}
 	}
 	WriteJSON(ctx, out)
+}
+
+func (h *catalogRoutes) createUnit(ctx *fasthttp.RequestCtx) {
+	var body struct {
+		Symbol *string `json:"symbol"`
+		Name   *string `json:"name"`
+		Type   *string `json:"type"`
+	}
+	if err := DecodeJSON(ctx, &body, true); err != nil {
+		WriteError(ctx, err)
+		return
+	}
+	fields := map[string]string{}
+	check := func(field string, v *string, max int) {
+		switch {
+		case v == nil:
+			fields[field] = "must not be null"
+		case *v == "":
+			fields[field] = "must not be empty"
+		case len([]rune(*v)) > max:
+			fields[field] = fmt.Sprintf("size must be between 1 and %d", max)
+		}
+	}
+	check("symbol", body.Symbol, 10)
+	check("name", body.Name, 20)
+	check("type", body.Type, 45)
+	if len(fields) > 0 {
+		WriteError(ctx, Validation(fields))
+		return
+	}
+	if !h.acl.IsSuperuser(CallerIdentity(ctx).Principal.ID) {
+		WriteError(ctx, Forbidden("only superusers create units (units are global)"))
+		return
+	}
+	t, err := catalog.ParseType(*body.Type)
+	if err != nil {
+		WriteError(ctx, WrongParams("type '%s' does not exist. Allowed types: %v", *body.Type, Types))
+		return
+	}
+	u, err := h.cat.CreateUnit(catalog.Unit{Symbol: *body.Symbol, Name: *body.Name, Type: t})
+	if err != nil {
+		WriteError(ctx, FromDomain(err, "unit"))
+		return
+	}
+	WriteJSON(ctx, unitJSON{Symbol: u.Symbol, Name: u.Name, Type: u.Type.String()})
 }

@@ -18,6 +18,7 @@ func (h *users) register(r *Router) {
 	r.Handle(Route{Method: "GET", Path: "/users", Access: Read, Scope: "read:auth", Summary: "users of the caller's tenant"}, h.list)
 	r.Handle(Route{Method: "GET", Path: "/users/{userId}", Access: Read, Scope: "read:auth", Summary: "one user"}, h.get)
 	r.Handle(Route{Method: "PUT", Path: "/users", Access: Write, Scope: "manage:auth", JSONBody: true, Summary: "create a user"}, h.create)
+	r.Handle(Route{Method: "DELETE", Path: "/users/{userId}", Access: Write, Scope: "manage:auth", Summary: "delete a user (superusers)"}, h.delete)
 	r.Handle(Route{Method: "GET", Path: "/userGroups", Access: Read, Scope: "read:auth", Summary: "user groups of the caller's tenant"}, h.listGroups)
 	r.Handle(Route{Method: "PUT", Path: "/userGroups", Access: Write, Scope: "manage:auth", JSONBody: true, Summary: "create a user group (caller becomes admin)"}, h.createGroup)
 	r.Handle(Route{Method: "GET", Path: "/userGroups/{userGroupId}", Access: Read, Scope: "read:auth", Summary: "one user group"}, h.getGroup)
@@ -158,6 +159,19 @@ func (h *users) checkGroupAdmin(c *Identity, gid uint32) error {
 		return Forbidden("Access denied for user %d: not an admin of user group %d", c.Principal.ID, gid)
 	}
 	return nil
+}
+
+func (h *users) delete(ctx *fasthttp.RequestCtx) {
+	uid, err := IDParam(ctx, "userId")
+	if err != nil {
+		WriteError(ctx, err)
+		return
+	}
+	err = h.acl.DeleteUser(CallerIdentity(ctx).Principal.ID, uid)
+	if errors.Is(err, acl.ErrNotFound) {
+		err = acl.ErrUnchanged // absent (or not a user) → 304, as the original
+	}
+	Modified(ctx, err, "user")
 }
 
 func (h *users) listGroups(ctx *fasthttp.RequestCtx) {

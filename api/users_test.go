@@ -203,3 +203,52 @@ func TestUserValidationAndDuplicates(t *testing.T) {
 		t.Errorf("carol was created although the membership was refused")
 	}
 }
+
+func TestDeleteUserAndUnits(t *testing.T) {
+	nd := startNode(t)
+	bob := nd.createUser("bob")
+	var u struct{ ID uint32 }
+	nd.admin.want("PUT", "/users", `{"name":"carol","password":"secret1","email":"c@example.com"}`, 200, "").json(t, &u)
+	// Not a superuser: 403 before anything else, even for a missing user.
+	bob.want("DELETE", fmt.Sprintf("/users/%d", u.ID), "", 403, "ForbiddenException")
+	bob.want("DELETE", "/users/424242", "", 403, "ForbiddenException")
+	nd.admin.want("DELETE", "/users/1", "", 403, "ForbiddenException")
+	nd.admin.want("DELETE", fmt.Sprintf("/users/%d", u.ID), "", 200, "")
+	nd.admin.want("DELETE", fmt.Sprintf("/users/%d", u.ID), "", 304, "")
+	nd.anon().want("POST", "/login", `{"username":"carol","password":"secret1"}`, 403, "ForbiddenException")
+
+	nd.admin.want("POST", "/units", `{"symbol":"","name":"x"}`, 400, "WrongParamsException")
+	bob.want("POST", "/units", `{"symbol":"mm","name":"millimetre","type":"float"}`, 403, "ForbiddenException")
+	nd.admin.want("POST", "/units", `{"symbol":"mm","name":"millimetre","type":"complex"}`, 400, "WrongParamsException")
+	r := nd.admin.want("POST", "/units", `{"symbol":"mm","name":"millimetre","type":"float"}`, 200, "")
+	if string(r.body) != `{"symbol":"mm","name":"millimetre","type":"float"}` {
+		t.Errorf("created unit = %s", r.body)
+	}
+	nd.admin.want("POST", "/units", `{"symbol":"mm","name":"other","type":"float"}`, 400, "DuplicateFieldException")
+	var units []struct{ Symbol, Name, Type string }
+	nd.anon().want("GET", "/units", "", 200, "").json(t, &units)
+	seen := map[string]string{}
+	for _, u := range units {
+		seen[u.Symbol] = u.Type
+	}
+	// The original's seed units with their types, plus the new one.
+	for sym, typ := range map[string]string{" ": "string", "%": "float", "°C": "float", "char": "string", "h": "int", "Here": "bool", "Hz": "float", "kW": "float", "lx": "float", "V": "float", "W": "float", "mm": "float"} {
+		if seen[sym] != typ {
+			t.Errorf("unit %q type = %q, want %q", sym, seen[sym], typ)
+		}
+	}
+}
+
+func TestRouteScopes(t *testing.T) {
+	nd := startNode(t)
+	var k struct{ Secret string }
+	nd.admin.want("PUT", "/apikeys?writable=true&scopes=read:data", "", 200, "").json(t, &k)
+	c := &client{nd: nd, user: 1, secret: k.Secret}
+	r := c.want("GET", "/objects", "", 403, "ForbiddenException")
+	if !strings.Contains(string(r.body), "read:meta") {
+		t.Errorf("missing-scope body = %s", r.body)
+	}
+	c.want("GET", "/me", "", 200, "") // /me needs no scope
+	nd.admin.want("PUT", "/apikeys?scopes=", "", 400, "WrongParamsException")
+	nd.admin.want("PUT", "/apikeys?scopes=fly:data", "", 400, "WrongParamsException")
+}

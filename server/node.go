@@ -51,6 +51,8 @@ type Node struct {
 	log       *slog.Logger
 	closeOnce sync.Once
 	closeErr  error
+	stop      chan struct{}
+	wg        sync.WaitGroup
 }
 
 // Open opens (creating when empty) the store under cfg.DataDir, bootstraps it and builds the
@@ -64,7 +66,7 @@ func Open(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	n := &Node{log: log, Metrics: metrics.NewSet()}
+	n := &Node{log: log, Metrics: metrics.NewSet(), stop: make(chan struct{})}
 	db, err := tsdb.Open(cfg.DataDir, tsdb.Options{Logger: log, Metrics: n.Metrics, HeadBytes: cfg.HeadBytes})
 	if err != nil {
 		return nil, err
@@ -96,6 +98,8 @@ func Open(cfg Config) (*Node, error) {
 		Healthy:      func() bool { return true },
 	})
 	api.Mount(n.API, api.Deps{ACL: n.ACL, Catalog: n.Catalog, DB: n.DB})
+	n.wg.Add(1)
+	go n.purgeExpiredKeys(24 * time.Hour)
 	return n, nil
 }
 
@@ -127,7 +131,29 @@ func (n *Node) Close() error {
 	return n.Shutdown(ctx)
 }
 
+// purgeExpiredKeys deletes expired apikeys at start and then every period (the original's
+// daily MySQL event), until Shutdown.
+func (n *Node) purgeExpiredKeys(period time.Duration) {
+	defer n.wg.Done()
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		if k, err := n.ACL.PurgeExpiredKeys(); err != nil {
+			n.log.Error("cannot purge expired apikeys", "err", err)
+		} else if k > 0 {
+			n.log.Info("purged expired apikeys", "count", k)
+		}
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
 func (n *Node) closeStores() error {
+	close(n.stop)
+	n.wg.Wait()
 	var errs []error
 	if n.ACL != nil {
 		errs = append(errs, n.ACL.Close())
