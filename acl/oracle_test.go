@@ -410,6 +410,7 @@ func TestOracleViewsEqualCasbinAndBruteForce(t *testing.T) {
 		s := seed + int64(wi)
 		t.Logf("oracle world seed %d (rerun: go test ./acl -run Oracle -oracle.seed=%d -oracle.worlds=1)", s, s)
 		ow := buildWorld(t, s)
+		ow.e.reopen(t) // everything is judged as loaded back from Pebble
 		a, w := ow.e.acl, ow.w
 		enf, err := a.Enforcer()
 		ok(t, err)
