@@ -334,9 +334,29 @@ func zstdSection(dst, p []byte, limit int) (out, rest []byte, err error) {
 		return dst, p, errBlockShort
 	}
 	p = p[k:]
-	out, err = encoding.DecompressZSTDLimited(dst, p[:l], limit)
+	out, err = decompressZSTD(dst, p[:l], limit)
 	if err != nil {
 		return dst, p, err
 	}
 	return out, p[l:], nil
+}
+
+// decompressZSTD decompresses at most limit bytes (gozstd panics on a window
+// limit below 1 KiB, so the limit passed down is at least 64 KiB and the
+// length is checked here).
+func decompressZSTD(dst, src []byte, limit int) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = dst, errors.New("damaged zstd section")
+		}
+	}()
+	start := len(dst)
+	out, err = encoding.DecompressZSTDLimited(dst, src, max(limit, 64<<10))
+	if err != nil {
+		return dst, err
+	}
+	if len(out)-start > limit {
+		return dst, errors.New("zstd section larger than expected")
+	}
+	return out, nil
 }

@@ -305,7 +305,7 @@ func decodeTimestamps(dst []int64, p []byte, n int, sc *tsScratch) ([]int64, []b
 			return dst, p, errors.New("bad grid header")
 		}
 		var err error
-		sc.ks, err = encoding.DecompressZSTDLimited(sc.ks[:0], p[:kdLen], 10*n+16)
+		sc.ks, err = decompressZSTD(sc.ks[:0], p[:kdLen], 10*n+16)
 		if err != nil {
 			return dst, p, err
 		}

@@ -191,3 +191,5 @@ func decodeWALRecord(rec []byte, b *Batch) (kind byte, d walDeleteRange, err err
 	}
 	return kind, d, nil
 }
+
+func crc32c(b []byte) uint32 { return crc32.Checksum(b, crcTable) }
