@@ -2,6 +2,7 @@ package acl
 
 import (
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -115,3 +116,5 @@ func wantErr(t testing.TB, err, target error) {
 func isErr(err, target error) bool { return errors.Is(err, target) }
 
 func asErr[T any](err error, target *T) bool { return errors.As(err, target) }
+
+func osMkdirTemp() (string, error) { return os.MkdirTemp("", "tsgate-acl-bench-") }

@@ -2,8 +2,10 @@ package acl
 
 import (
 	"math"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bits-and-blooms/bitset"
@@ -121,7 +123,8 @@ func (a *ACL) viewAt(pid uint32, t time.Time) *View {
 	return v
 }
 
-// RebuildAllViews compiles every principal's view now (benchmarks, warm-up).
+// RebuildAllViews compiles every principal's view now, on GOMAXPROCS goroutines
+// (warm-up after Open, benchmarks). It returns the number of views.
 func (a *ACL) RebuildAllViews() int {
 	a.mu.RLock()
 	ids := make([]uint32, 0, len(a.mu.principals))
@@ -129,9 +132,24 @@ func (a *ACL) RebuildAllViews() int {
 		ids = append(ids, id)
 	}
 	a.mu.RUnlock()
-	for _, id := range ids {
-		a.View(id)
+	a.derivedNow()
+	now := a.now()
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(ids)) {
+					return
+				}
+				a.viewAt(ids[i], now)
+			}
+		}()
 	}
+	wg.Wait()
 	return len(ids)
 }
 
@@ -166,7 +184,7 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 				}
 			}
 		}
-		v.read, v.write = sparseOf(r), sparseOf(w)
+		v.read, v.write = setOf(r, d.max), setOf(w, d.max)
 		return v
 	}
 	v.tenant = p.Tenant
@@ -218,7 +236,7 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 	// Time-bounded shares: an object reaches the caller through share s when it is
 	// in the object group now and at A_s = min(to, now), and existed at A_s.
 	rd := unionBits(readSrc, untimed, d.max)
-	v.windows, v.asOf = map[uint32][]Window{}, map[uint32]int64{}
+	v.windows, v.asOf = make(map[uint32][]Window, 64), make(map[uint32]int64, 64)
 	slices.SortFunc(windowed, func(x, y timed) int { return int(x.og) - int(y.og) })
 	for _, s := range windowed {
 		as := now
@@ -241,6 +259,9 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 	}
 	for oid := range v.windows {
 		rd.Set(uint(oid))
+	}
+	if len(v.windows) == 0 {
+		v.windows, v.asOf = nil, nil
 	}
 	v.read = compact(rd, d.max)
 	return v
@@ -276,7 +297,7 @@ func union(src []*bitset.BitSet, extra []uint32, max uint32) idSet {
 		}
 	}
 	if len(src) == 0 {
-		return sparseOf(extra)
+		return setOf(extra, max)
 	}
 	return compact(unionBits(src, extra, max), max)
 }

@@ -110,6 +110,13 @@ func (c *Catalog) load() error {
 		if len(k) < 2 {
 			continue
 		}
+		if k[1] == kindHistory {
+			// versions are read on demand (as-of); skip the whole range
+			if !it.SeekGE([]byte{prefix, kindHistory + 1}) {
+				break
+			}
+			k, v = it.Key(), it.Value()
+		}
 		switch k[1] {
 		case kindUnit:
 			var u Unit

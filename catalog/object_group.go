@@ -351,3 +351,53 @@ func (c *Catalog) ScanGroups(fn func(g *ObjectGroup, members []uint32)) uint64 {
 	}
 	return v
 }
+
+// AddMembers puts many objects in group gid in one batch (objects already in it
+// are skipped). Every object must exist in the group's tenant (else ErrNotFound,
+// nothing added).
+func (c *Catalog) AddMembers(gid uint32, oids []uint32, hook BatchHook) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g, ok := c.mu.groups[gid]
+	if !ok {
+		return fmt.Errorf("catalog: object group %d: %w", gid, ErrNotFound)
+	}
+	at := c.recordTimeLocked().UnixNano()
+	b := c.db.NewBatch()
+	defer b.Close()
+	added := map[uint32][]Interval{}
+	for _, oid := range oids {
+		o := c.objectLocked(oid)
+		if o == nil || o.Tenant != g.Tenant {
+			return fmt.Errorf("catalog: object %d: %w", oid, ErrNotFound)
+		}
+		ivs, seen := added[oid]
+		if !seen {
+			ivs = c.mu.members[gid][oid]
+		}
+		if n := len(ivs); n > 0 && ivs[n-1].To == 0 {
+			continue
+		}
+		ivs = append(slices.Clone(ivs), Interval{From: at})
+		added[oid] = ivs
+		if err := b.Set(key(kindMember, gid, oid), encode(ivs), nil); err != nil {
+			return err
+		}
+	}
+	if len(added) == 0 {
+		return ErrUnchanged
+	}
+	if hook != nil {
+		if err := hook(b); err != nil {
+			return err
+		}
+	}
+	if err := b.Commit(syncWrite); err != nil {
+		return fmt.Errorf("catalog: cannot add %d objects to group %d: %w", len(added), gid, err)
+	}
+	for oid, ivs := range added {
+		c.setMembershipLocked(gid, oid, ivs)
+	}
+	c.version.Add(1)
+	return nil
+}
