@@ -35,6 +35,7 @@ type Iterator struct {
 	spares []*iterSource
 
 	cur    *iterSource
+	done   *iterSource // exhausted source still backing cur; recycled on Next
 	ci     int
 	curTs  int64
 	err    error
@@ -171,6 +172,10 @@ func (it *Iterator) Next() bool {
 	if it.closed || it.err != nil {
 		return false
 	}
+	if it.done != nil {
+		it.spares = append(it.spares, it.done)
+		it.done = nil
+	}
 	for {
 		// The smallest next timestamp among loaded sources.
 		minTs := int64(math.MaxInt64)
@@ -202,6 +207,8 @@ func (it *Iterator) Next() bool {
 				k++
 			} else if s != best {
 				it.spares = append(it.spares, s)
+			} else {
+				it.done = s
 			}
 		}
 		for i := k; i < len(it.srcs); i++ {
@@ -269,6 +276,6 @@ func (it *Iterator) Close() error {
 		putCodecScratch(it.sc)
 		it.sc = nil
 	}
-	it.srcs, it.spares, it.cur, it.closed = nil, nil, nil, true
+	it.srcs, it.spares, it.cur, it.done, it.closed = nil, nil, nil, nil, true
 	return it.err
 }

@@ -1,0 +1,286 @@
+package tsdb
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tsgate/tsgate/bench/dataset"
+)
+
+var (
+	benchObjects = flag.Int("tsdb.objects", dataset.StandardObjects, "objects of the standard dataset in BenchmarkBytesPerSample")
+	benchPoints  = flag.Int("tsdb.points", dataset.StandardPoints, "points per object in BenchmarkBytesPerSample")
+	benchDir     = flag.String("tsdb.benchdir", "", "directory for benchmark stores (default: a temp dir)")
+)
+
+func benchTempDir(b *testing.B) string {
+	if *benchDir != "" {
+		d, err := os.MkdirTemp(*benchDir, "tsdb-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { os.RemoveAll(d) })
+		return d
+	}
+	return b.TempDir()
+}
+
+// standardBatches cuts the first n samples of the standard dataset into
+// batches of size per (time-major, as ingest would receive them).
+func standardBatches(objects, points, per int) []*Batch {
+	g := dataset.New(dataset.Config{Objects: objects, Points: points})
+	var out []*Batch
+	cur := &Batch{}
+	for s, ok := g.Next(); ok; s, ok = g.Next() {
+		cur.AddFloat(s.ID, s.TS, s.Value)
+		if cur.Len() == per {
+			out = append(out, cur)
+			cur = &Batch{}
+		}
+	}
+	if cur.Len() > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// BenchmarkAppend: durable appends (pebble.Sync, group commit) of batches of
+// 5000 samples of the standard dataset from 4 concurrent appenders. One op =
+// one batch. Flushes of the head run in the background and are included.
+func BenchmarkAppend(b *testing.B) {
+	const per, appenders = 5000, 4
+	const objects = dataset.StandardObjects
+	points := 1200 // 12 M samples, 2400 distinct batches; later rounds shift time
+	batches := standardBatches(objects, points, per)
+	db, err := Open(benchTempDir(b), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for id := uint32(1); id <= objects; id++ {
+		if err := db.CreateSeriesNow(id, Float); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < appenders; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine Batch
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= b.N {
+					return
+				}
+				src := batches[i%len(batches)]
+				round := int64(i / len(batches))
+				mine.Reset()
+				mine.ids = append(mine.ids, src.ids...)
+				mine.types = append(mine.types, src.types...)
+				mine.nums = append(mine.nums, src.nums...)
+				for _, ts := range src.ts {
+					mine.ts = append(mine.ts, ts+round*int64(points)*60000)
+				}
+				if err := db.Append(context.Background(), &mine, Reject); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(t0)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)*per/el.Seconds(), "samples/s")
+	b.ReportMetric(float64(el.Nanoseconds())/(float64(b.N)*per), "ns/sample")
+	b.ReportMetric(float64(db.m.flushes.Get()), "flushes")
+}
+
+// BenchmarkScanYear scans one object's year at one sample a minute (525 600
+// samples from 2025-01-01, compacted blocks). One op = the whole year.
+func BenchmarkScanYear(b *testing.B) {
+	db, err := Open(benchTempDir(b), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.CreateSeriesNow(1, Float); err != nil {
+		b.Fatal(err)
+	}
+	g := dataset.New(dataset.Config{Objects: 1, Points: 365 * 24 * 60, Start: dataset.YearStart})
+	var bt Batch
+	for s, ok := g.Next(); ok; s, ok = g.Next() {
+		bt.AddFloat(1, s.TS, s.Value)
+		if bt.Len() == 5000 {
+			if err := db.Append(context.Background(), &bt, Reject); err != nil {
+				b.Fatal(err)
+			}
+			bt.Reset()
+		}
+	}
+	if err := db.Append(context.Background(), &bt, Reject); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Compact(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	from := dataset.YearStart.UnixMilli()
+	to := from + 365*24*3600*1000 - 1
+	b.ReportAllocs()
+	b.ResetTimer()
+	var n int
+	var sum float64
+	for i := 0; i < b.N; i++ {
+		it, err := db.Scan(1, from, to)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = 0
+		for it.Next() {
+			sum += it.Float()
+			n++
+		}
+		if err := it.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if n != 525600 {
+		b.Fatalf("scanned %d samples, want 525600", n)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/scan")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/sample")
+}
+
+// BenchmarkBytesPerSample ingests the standard dataset (scaled by
+// -tsdb.objects / -tsdb.points), compacts, and reports
+// tsgate_tsdb_blocks_bytes / tsgate_tsdb_samples, with the WAL and the data
+// directory's total beside it. Run with -benchtime=1x.
+func BenchmarkBytesPerSample(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		dir := benchTempDir(b)
+		db, err := Open(dir, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		objects, points := *benchObjects, *benchPoints
+		for id := uint32(1); id <= uint32(objects); id++ {
+			if err := db.CreateSeriesNow(id, Float); err != nil {
+				b.Fatal(err)
+			}
+		}
+		g := dataset.New(dataset.Config{Objects: objects, Points: points})
+		var bt Batch
+		t0 := time.Now()
+		for s, ok := g.Next(); ok; s, ok = g.Next() {
+			bt.AddFloat(s.ID, s.TS, s.Value)
+			if bt.Len() == 5000 {
+				if err := db.Append(context.Background(), &bt, Reject); err != nil {
+					b.Fatal(err)
+				}
+				bt.Reset()
+			}
+		}
+		if bt.Len() > 0 {
+			if err := db.Append(context.Background(), &bt, Reject); err != nil {
+				b.Fatal(err)
+			}
+		}
+		ingest := time.Since(t0)
+		t1 := time.Now()
+		if err := db.Compact(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		compact := time.Since(t1)
+		blocksBytes, _ := db.pdb.EstimateDiskUsage(blockStart, blockEnd)
+		walBytes, _ := db.pdb.EstimateDiskUsage(walStart, walEnd)
+		samples := db.totalSamples.Load()
+		var raw int64
+		sc := getCodecScratch()
+		it, _ := db.pdb.NewIter(nil)
+		for it.SeekGE(blockStart); it.Valid() && it.Key()[0] == prefixBlock; it.Next() {
+			raw += int64(len(it.Key()) + len(it.Value()))
+		}
+		it.Close()
+		putCodecScratch(sc)
+		db.Close()
+		total := dirSize(dir)
+		b.ReportMetric(float64(blocksBytes)/float64(samples), "B/sample")
+		b.ReportMetric(float64(raw)/float64(samples), "raw-B/sample")
+		b.ReportMetric(float64(total)/float64(samples), "dir-B/sample")
+		b.ReportMetric(float64(walBytes), "wal-bytes")
+		b.ReportMetric(float64(samples), "samples")
+		b.ReportMetric(float64(samples)/ingest.Seconds(), "ingest-samples/s")
+		b.ReportMetric(compact.Seconds(), "compact-s")
+	}
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n
+}
+
+// BenchmarkHeadPerObject appends a few samples to each of 100 k objects and
+// reports head bytes per active object and the process RSS.
+func BenchmarkHeadPerObject(b *testing.B) {
+	const objects = 100_000
+	for i := 0; i < b.N; i++ {
+		db, err := Open(benchTempDir(b), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for id := uint32(1); id <= objects; id++ {
+			if err := db.CreateSeriesNow(id, Float); err != nil {
+				b.Fatal(err)
+			}
+		}
+		batches := standardBatches(objects, 10, 5000)
+		for _, bt := range batches {
+			if err := db.Append(context.Background(), bt, Reject); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var heap int64
+		db.tab.mu.RLock()
+		db.tab.forEachLocked(func(s *series) { heap += s.head.bytes() + 200 })
+		db.tab.mu.RUnlock()
+		b.ReportMetric(float64(db.headBytes.Load())/objects, "head-B/object")
+		b.ReportMetric(float64(heap)/objects, "heap-B/object")
+		b.ReportMetric(float64(rssBytes())/(1<<20), "RSS-MiB")
+		db.Close()
+	}
+}
+
+func rssBytes() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb)
+			return kb << 10
+		}
+	}
+	return 0
+}
