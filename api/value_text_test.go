@@ -3,9 +3,11 @@ package api
 import (
 	"errors"
 	"math"
+	"math/rand"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func canon(k ValueKind, raw string) (string, error) {
@@ -227,5 +229,44 @@ func BenchmarkValueCanonical(b *testing.B) {
 				buf, _ = AppendValueCanonical(buf[:0], bc.k, raw)
 			}
 		})
+	}
+}
+
+// TestAppendValueFloatFastPath compares the fixed-decimals fast path with
+// strconv's shortest digits over random values of the usual shapes.
+func TestAppendValueFloatFastPath(t *testing.T) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewSource(seed))
+	slow := func(f float64) string {
+		s := strconv.FormatFloat(f, 'f', -1, 64)
+		if !strings.Contains(s, ".") {
+			s += ".0"
+		}
+		return s
+	}
+	for i := 0; i < 300000; i++ {
+		var f float64
+		switch i % 4 {
+		case 0: // a decimal with 0..8 decimals
+			d := rng.Intn(9)
+			f, _ = strconv.ParseFloat(strconv.FormatFloat(rng.Float64()*math.Pow(10, float64(rng.Intn(10)-3)), 'f', d, 64), 64)
+		case 1: // any double in range
+			f = math.Float64frombits(rng.Uint64())
+		case 2:
+			f = rng.Float64() * 1e7
+		case 3:
+			f = float64(rng.Int63n(1e7)) / math.Pow(10, float64(rng.Intn(8)))
+		}
+		if rng.Intn(2) == 0 {
+			f = -f
+		}
+		a := math.Abs(f)
+		if math.IsNaN(f) || a < 1e-3 || a >= 1e7 {
+			continue
+		}
+		if got, want := string(AppendValueFloat(nil, f)), slow(f); got != want {
+			t.Fatalf("AppendValueFloat(%v) = %s, want %s", f, got, want)
+		}
 	}
 }
