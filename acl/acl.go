@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,9 @@ type Options struct {
 	Now func() time.Time
 	// LoginKeyTTL is the lifetime of /login keys; 0 means 13 h (the original's).
 	LoginKeyTTL time.Duration
+	// MaxHashers bounds concurrent password checks of Login/LoginClient; beyond it
+	// they return ErrBusy (429). 0 means 2 × GOMAXPROCS (API.md §4).
+	MaxHashers int
 }
 
 // ACL is the authorization layer. It is safe for concurrent use.
@@ -43,6 +47,7 @@ type ACL struct {
 	cost int
 	ttl  time.Duration
 
+	hashers chan struct{}
 	wmu     sync.Mutex
 	version atomic.Uint64
 
@@ -91,6 +96,10 @@ func Open(db *pebble.DB, cat *catalog.Catalog, opts Options) (*ACL, error) {
 	if a.ttl == 0 {
 		a.ttl = 13 * time.Hour
 	}
+	if opts.MaxHashers <= 0 {
+		opts.MaxHashers = 2 * runtime.GOMAXPROCS(0)
+	}
+	a.hashers = make(chan struct{}, opts.MaxHashers)
 	a.resetState()
 	if err := a.load(); err != nil {
 		return nil, err

@@ -176,3 +176,11 @@ func (a *ACL) auditNow(entries ...AuditEntry) error {
 	}
 	return b.Commit(pebble.Sync)
 }
+
+// PurgeAudit deletes audit entries older than before (--audit-retention).
+func (a *ACL) PurgeAudit(before time.Time) error {
+	if err := a.db.DeleteRange([]byte{auditPrefix}, auditKey(before, 0), pebble.Sync); err != nil {
+		return fmt.Errorf("acl: cannot purge the audit log before %s: %w", before.UTC().Format(time.RFC3339), err)
+	}
+	return nil
+}

@@ -266,6 +266,12 @@ func (a *ACL) LoginClient(clientID, secret string) (Apikey, error) {
 }
 
 func (a *ACL) login(p *Principal, password string) (Apikey, error) {
+	select {
+	case a.hashers <- struct{}{}:
+		defer func() { <-a.hashers }()
+	default:
+		return Apikey{}, ErrBusy
+	}
 	var hash []byte
 	if p != nil {
 		hash = p.Hash
