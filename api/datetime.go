@@ -119,7 +119,12 @@ func parseDateTimeFixed[T string | []byte](s T) (int64, bool) {
 	if y == 0 || mo < 1 || mo > 12 || d < 1 || d > daysIn(int64(y), mo) || h > 23 || mi > 59 || sec > 59 {
 		return 0, false
 	}
-	days := daysFromCivilPos(uint(y), uint(mo), uint(d))
+	var days int64
+	if uint(y-tableFirstYear) < uint(len(yearStartDays)) {
+		days = int64(yearStartDays[y-tableFirstYear]) + int64(monthStartDays[b2i(isLeap(int64(y)))][mo]) + int64(d) - 1
+	} else {
+		days = daysFromCivilPos(uint(y), uint(mo), uint(d))
+	}
 	ms := days*msPerDay + int64(h)*3600000 + int64(mi)*60000 + int64(sec)*1000 + int64(f1*10) + int64(f3)
 	return ms, true
 }
@@ -481,6 +486,30 @@ func daysFromCivil(y int64, m, d int) int64 {
 	doy := (153*mp+2)/5 + int64(d) - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return era*146097 + doe - 719468
+}
+
+// Tables for the fast path: the day number of January 1st of the years
+// 1970…2369 and the days before each month (replacing the divisions of
+// daysFromCivil took the fixed form from ~37 to ~25 ns of CPU on a busy box).
+const tableFirstYear = 1970
+
+var yearStartDays = func() (t [400]int32) {
+	for i := range t {
+		t[i] = int32(daysFromCivil(int64(tableFirstYear+i), 1, 1))
+	}
+	return t
+}()
+
+var monthStartDays = [2][13]int32{
+	{0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334},
+	{0, 0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335},
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // daysFromCivilPos is daysFromCivil for years 1…9999 in unsigned arithmetic
