@@ -304,6 +304,44 @@ func tokenName(c byte) string {
 
 func isDigit(c byte) bool { return c-'0' <= 9 }
 
+// Little-endian words of the keys of a measure, for knownKey.
+var (
+	kwObjectID  = binary.LittleEndian.Uint64([]byte("objectId"))
+	kwComment   = binary.LittleEndian.Uint64([]byte("comment\""))
+	kwTimestam  = binary.LittleEndian.Uint64([]byte("timestam"))
+	kwToken     = binary.LittleEndian.Uint64([]byte("token\"\x00\x00"))
+	kwValue     = binary.LittleEndian.Uint64([]byte("value\"\x00\x00"))
+	keyObjectID = []byte("objectId")
+	keyToken    = []byte("token")
+	keyTime     = []byte("timestamp")
+	keyValue    = []byte("value")
+	keyComment  = []byte("comment")
+)
+
+// knownKey recognises the five keys of a measure written plainly at i (the
+// opening quote) with one or two word compares instead of a string scan
+// (the key scans were ~20 % of BenchmarkMeasuresJSON). It returns nil when
+// the key is anything else; the caller then scans it.
+func knownKey(b []byte, i int) ([]byte, int) {
+	if len(b)-i < 12 {
+		return nil, 0
+	}
+	w := binary.LittleEndian.Uint64(b[i+1:])
+	switch {
+	case w == kwObjectID && b[i+9] == '"':
+		return keyObjectID, i + 10
+	case w&0xFFFFFFFFFFFF == kwToken:
+		return keyToken, i + 7
+	case w&0xFFFFFFFFFFFF == kwValue:
+		return keyValue, i + 7
+	case w == kwTimestam && b[i+9] == 'p' && b[i+10] == '"':
+		return keyTime, i + 11
+	case w == kwComment:
+		return keyComment, i + 9
+	}
+	return nil, 0
+}
+
 // field presence states of one measure
 const (
 	fAbsent = iota
@@ -337,9 +375,13 @@ func (p *MeasuresParser) measure(i, n int) (int, error) {
 				}
 				return i, p.synErr(i, "unexpected "+charName(b[i])+": expected '\"' to start a field name")
 			}
-			key, _, e, err := p.str(i)
-			if err != nil {
-				return e, err
+			key, e := knownKey(b, i)
+			if key == nil {
+				var err error
+				key, _, e, err = p.str(i)
+				if err != nil {
+					return e, err
+				}
 			}
 			i = p.ws(e)
 			if i >= len(b) || b[i] != ':' {
@@ -349,6 +391,7 @@ func (p *MeasuresParser) measure(i, n int) (int, error) {
 			if i >= len(b) {
 				return i, p.synErr(i, "unexpected end of input: expected a value")
 			}
+			var err error
 			switch string(key) {
 			case "objectId":
 				i, idState, err = p.objectID(i, m)
@@ -516,6 +559,14 @@ func (p *MeasuresParser) timestamp(i int, m *Measure) (int, error) {
 	var e int
 	switch c := b[i]; {
 	case c == '"':
+		// the output form yyyy-MM-ddTHH:mm:ss.SSSZ: ParseDateTime checks every
+		// byte of it, so no string scan is needed
+		if len(b)-i >= 26 && b[i+25] == '"' {
+			if ms, err := api.ParseDateTime(b[i+1 : i+25]); err == nil {
+				m.Timestamp, m.HasTimestamp = ms, true
+				return i + 26, nil
+			}
+		}
 		var err error
 		s, _, e, err = p.str(i)
 		if err != nil {
