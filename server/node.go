@@ -15,6 +15,7 @@ import (
 	"github.com/tsgate/tsgate/acl"
 	"github.com/tsgate/tsgate/api"
 	"github.com/tsgate/tsgate/catalog"
+	"github.com/tsgate/tsgate/ingest"
 	"github.com/tsgate/tsgate/tsdb"
 )
 
@@ -31,8 +32,10 @@ type Config struct {
 	PasswordCost int
 	// HeadBytes bounds the in-memory head (0 = the tsdb default).
 	HeadBytes int64
-	// MaxBodyBytes caps request bodies (0 = 32 MiB).
+	// MaxBodyBytes caps request bodies, also after gzip decompression (0 = 32 MiB).
 	MaxBodyBytes int
+	// MaxMeasures caps the measures or lines of one write request (0 = 100 000).
+	MaxMeasures int
 	// Version and Commit are shown by /about.
 	Version, Commit string
 }
@@ -97,7 +100,10 @@ func Open(cfg Config) (*Node, error) {
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Healthy:      func() bool { return true },
 	})
-	api.Mount(n.API, api.Deps{ACL: n.ACL, Catalog: n.Catalog, DB: n.DB})
+	deps := api.Deps{ACL: n.ACL, Catalog: n.Catalog, DB: n.DB}
+	api.Mount(n.API, deps)
+	ingest.Mount(n.API, deps, ingest.Options{MaxMeasures: cfg.MaxMeasures, MaxBodyBytes: cfg.MaxBodyBytes,
+		Logger: log, Metrics: n.Metrics})
 	n.wg.Add(1)
 	go n.purgeExpiredKeys(24 * time.Hour)
 	return n, nil

@@ -18,7 +18,7 @@ import (
 
 type serveConfig struct {
 	listen, data, logLevel, logFormat string
-	headBytes, maxBody                int64
+	headBytes, maxBody, maxMeasures   int64
 	passwordCost                      int
 	shutdownTimeout                   time.Duration
 }
@@ -32,6 +32,7 @@ func newServeFlags(out io.Writer) (*flag.FlagSet, *serveConfig) {
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json (env TSGATE_LOG_FORMAT)")
 	fs.Int64Var(&c.headBytes, "head-bytes", 0, "in-memory head budget in bytes, 0 = default (env TSGATE_HEAD_BYTES)")
 	fs.Int64Var(&c.maxBody, "max-body", 32<<20, "largest request body in bytes, 413 beyond (env TSGATE_MAX_BODY)")
+	fs.Int64Var(&c.maxMeasures, "max-measures", 100_000, "most measures or lines in one write request, 413 beyond (env TSGATE_MAX_MEASURES)")
 	fs.IntVar(&c.passwordCost, "password-cost", 0, "password hash cost, 0 = the secure default; tests use the minimum (env TSGATE_PASSWORD_COST)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 5*time.Second, "how long SIGTERM waits for in-flight requests (env TSGATE_SHUTDOWN_TIMEOUT)")
 	return fs, c
@@ -48,7 +49,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if c.headBytes < 0 || c.maxBody <= 0 || c.shutdownTimeout <= 0 {
+	if c.headBytes < 0 || c.maxBody <= 0 || c.maxMeasures <= 0 || c.shutdownTimeout <= 0 {
 		return fmt.Errorf("--head-bytes must be ≥ 0, --max-body and --shutdown-timeout > 0")
 	}
 	drain := c.shutdownTimeout
@@ -63,6 +64,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		PasswordCost:  c.passwordCost,
 		HeadBytes:     c.headBytes,
 		MaxBodyBytes:  int(c.maxBody),
+		MaxMeasures:   int(c.maxMeasures),
 		Version:       version,
 		Commit:        commit,
 	})
