@@ -265,13 +265,11 @@ func (p *MeasuresParser) synErr(i int, msg string) error {
 // ws skips JSON whitespace.
 func (p *MeasuresParser) ws(i int) int {
 	b := p.b
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\n', '\r', '\t':
-			i++
-		default:
-			return i
+	for i < len(b) && b[i] <= ' ' {
+		if c := b[i]; c != ' ' && c != '\n' && c != '\r' && c != '\t' {
+			break
 		}
+		i++
 	}
 	return i
 }
@@ -473,6 +471,17 @@ func (p *MeasuresParser) objectID(i int, m *Measure) (int, int, error) {
 		e, err := p.literal(i, "null")
 		return e, fNull, err
 	case c == '-' || isDigit(c):
+		// fast path: 1..18 plain digits ending the number
+		j := i
+		var v int64
+		for j < len(b) && j-i < 18 && isDigit(b[j]) {
+			v = v*10 + int64(b[j]-'0')
+			j++
+		}
+		if j > i && j < len(b) && !isDigit(b[j]) && b[j] != '.' && b[j]|0x20 != 'e' && (b[i] != '0' || j == i+1) {
+			m.ObjectID = v
+			return j, fSet, nil
+		}
 		e, isInt, err := p.number(i)
 		if err != nil {
 			return e, 0, err
