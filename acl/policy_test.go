@@ -963,3 +963,41 @@ func TestPolicyPersistedWithRevision(t *testing.T) {
 	}
 	wantRights(t, e, u, o, "rwm") // Casbin loaded from Pebble agrees with the view
 }
+
+func TestUG_UGA001_CreateUserIntoGroupAtomically(t *testing.T) {
+	e := newEnv(t)
+	adm, mem := e.user(t, 1), e.user(t, 1)
+	g := e.group(t, 1, mem)
+	e.admin(t, g, adm)
+	_, err := e.acl.CreateUser(mem, NewUser{Tenant: 1, Name: "newbie", Password: "password", Email: "newbie@example.com", Group: g})
+	wantErr(t, err, ErrForbidden)
+	if _, err := e.acl.PrincipalByName("newbie"); !isErr(err, ErrNotFound) {
+		t.Fatal("user created although joining the group failed")
+	}
+	p := must[Principal](t)(e.acl.CreateUser(adm, NewUser{Tenant: 1, Name: "newbie", Password: "password", Email: "newbie@example.com", Group: g, GroupAdmin: true}))
+	ms := must[[]Member](t)(e.acl.Members(adm, g))
+	if !slices.Contains(ms, Member{p.ID, true}) {
+		t.Fatalf("members %+v", ms)
+	}
+	_, err = e.acl.CreateUser(adm, NewUser{Tenant: 1, Name: "NEWBIE", Password: "password", Email: "x@example.com"})
+	wantErr(t, err, ErrDuplicate)
+	_, err = e.acl.CreateUser(adm, NewUser{Tenant: 1, Name: "bad", Password: "pw", Email: "nope"})
+	var ve *ValidationError
+	if !asErr(err, &ve) || ve.Fields["password"] == "" || ve.Fields["email"] == "" {
+		t.Fatalf("validation %v", err)
+	}
+}
+
+func TestTEN_TA001_UnitsAreSuperusersOnly(t *testing.T) {
+	e := newEnv(t)
+	t2 := e.tenant(t)
+	ta := e.user(t, t2)
+	ok(t, e.acl.AddTenantAdmin(0, t2, ta))
+	_, err := e.acl.CreateUnit(ta, catalog.Unit{Symbol: "mm", Name: "millimeter", Type: catalog.TypeFloat})
+	wantErr(t, err, ErrForbidden)
+	must[catalog.Unit](t)(e.acl.CreateUnit(AdminUser, catalog.Unit{Symbol: "mm", Name: "millimeter", Type: catalog.TypeFloat}))
+	es := must[[]AuditEntry](t)(e.acl.Audit(AuditQuery{Size: 1}))
+	if es[0].Action != "unit.create" {
+		t.Fatalf("audit %+v", es[0])
+	}
+}

@@ -103,6 +103,11 @@ type NewUser struct {
 	Name     string
 	Password string
 	Email    string
+	// Group, when not 0, is joined in the same transaction (PUT
+	// /users?userGroupId=&admin=): the rules of AddMember apply and a failure
+	// creates nothing.
+	Group      uint32
+	GroupAdmin bool
 }
 
 // CreateUser creates a user (PUT /users). actor is the calling principal (0 =
@@ -122,9 +127,25 @@ func (a *ACL) CreateUser(actor uint32, n NewUser) (Principal, error) {
 		if err := a.checkCreateInTenant(actor, n.Tenant); err != nil {
 			return err
 		}
+		var g *UserGroup
+		if n.Group != 0 {
+			var err error
+			if g, err = a.checkGroupAdmin(actor, n.Group); err != nil {
+				return err
+			}
+			if g.Tenant != n.Tenant {
+				return fmt.Errorf("acl: user group %d: %w", n.Group, ErrNotFound)
+			}
+		}
 		p, err := a.stagePrincipal(tx, actor, &Principal{Kind: KindUser, Tenant: n.Tenant, Name: n.Name, Email: n.Email, Hash: hash})
+		if err != nil {
+			return err
+		}
+		if g != nil {
+			a.stageMember(tx, actor, g, p.ID, n.GroupAdmin, false)
+		}
 		out = p
-		return err
+		return nil
 	})
 	return out, err
 }
