@@ -24,14 +24,14 @@ type View struct {
 	until     int64 // next window boundary, ns (MaxInt64: none)
 
 	read, write idSet
-	windows     map[uint32][]Window
-	asOf        map[uint32]int64
+	// windows: objects reached only through time-bounded shares, sorted by oid.
+	windows []winEntry
 
 	d          *derived
 	super      bool
 	tenantAdm  uint32 // tenant it administers (0: none)
 	restricted bool
-	adminOf    map[uint32]bool // user groups it administers
+	adminOf    []uint32 // user groups it administers
 	tenant     uint32
 }
 
@@ -53,20 +53,39 @@ func (v *View) CanManage(id uint32) bool {
 	case v.tenantAdm != 0:
 		return d.tenant[id] == v.tenantAdm
 	}
-	return v.adminOf[d.owner[id]] && d.tenant[id] == v.tenant
+	return slices.Contains(v.adminOf, d.owner[id]) && d.tenant[id] == v.tenant
+}
+
+type winEntry struct {
+	oid  uint32
+	asOf int64
+	w    []Window
+}
+
+func (v *View) win(id uint32) *winEntry {
+	i, found := slices.BinarySearchFunc(v.windows, id, func(e winEntry, id uint32) int { return int(e.oid) - int(id) })
+	if !found {
+		return nil
+	}
+	return &v.windows[i]
 }
 
 // Windows returns the windows clipping object id's values (nil: not clipped).
-func (v *View) Windows(id uint32) []Window { return v.windows[id] }
+func (v *View) Windows(id uint32) []Window {
+	if e := v.win(id); e != nil {
+		return e.w
+	}
+	return nil
+}
 
 // AsOf returns the instant object id's metadata is served as of, when it is
 // reached only through time-bounded shares (API.md §4: the latest A_s).
 func (v *View) AsOf(id uint32) (time.Time, bool) {
-	t, ok := v.asOf[id]
-	if !ok {
+	e := v.win(id)
+	if e == nil {
 		return time.Time{}, false
 	}
-	return time.Unix(0, t).UTC(), true
+	return time.Unix(0, e.asOf).UTC(), true
 }
 
 // ForEachReadable calls fn for every readable object id, ascending.
@@ -188,7 +207,6 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 		return v
 	}
 	v.tenant = p.Tenant
-	v.adminOf = map[uint32]bool{}
 	var readSrc, writeSrc []*bitset.BitSet
 	var untimed []uint32 // members of untimed shares
 	type timed struct {
@@ -204,7 +222,7 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 			readSrc = append(readSrc, b)
 		}
 		if admin {
-			v.adminOf[ug] = true
+			v.adminOf = append(v.adminOf, ug)
 			if b := d.ownedWrite[ug]; b != nil {
 				writeSrc = append(writeSrc, b)
 			}
@@ -236,8 +254,12 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 	// Time-bounded shares: an object reaches the caller through share s when it is
 	// in the object group now and at A_s = min(to, now), and existed at A_s.
 	rd := unionBits(readSrc, untimed, d.max)
-	v.windows, v.asOf = make(map[uint32][]Window, 64), make(map[uint32]int64, 64)
-	slices.SortFunc(windowed, func(x, y timed) int { return int(x.og) - int(y.og) })
+	type hit struct {
+		oid uint32
+		as  int64
+		w   Window
+	}
+	var hits []hit
 	for _, s := range windowed {
 		as := now
 		if !s.w.To.IsZero() && s.w.To.UnixNano() < now {
@@ -245,23 +267,39 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 		}
 		asT := time.Unix(0, as)
 		for _, oid := range d.ogMembers[s.og] {
-			if rd.Test(uint(oid)) && v.windows[oid] == nil {
+			if rd.Test(uint(oid)) {
 				continue // untimed access or ownership lifts every clip
 			}
 			if as != now && (d.created[oid] >= as || !a.cat.MemberAt(s.og, oid, asT)) {
 				continue
 			}
-			v.windows[oid] = append(v.windows[oid], s.w)
-			if as > v.asOf[oid] {
-				v.asOf[oid] = as
-			}
+			hits = append(hits, hit{oid, as, s.w})
 		}
 	}
-	for oid := range v.windows {
-		rd.Set(uint(oid))
-	}
-	if len(v.windows) == 0 {
-		v.windows, v.asOf = nil, nil
+	if len(hits) > 0 {
+		slices.SortFunc(hits, func(x, y hit) int {
+			if x.oid != y.oid {
+				return int(x.oid) - int(y.oid)
+			}
+			if c := x.w.From.Compare(y.w.From); c != 0 {
+				return c
+			}
+			return x.w.To.Compare(y.w.To)
+		})
+		ws := make([]Window, len(hits))
+		for i, h := range hits {
+			ws[i] = h.w
+			if n := len(v.windows); n > 0 && v.windows[n-1].oid == h.oid {
+				e := &v.windows[n-1]
+				e.w = ws[i-len(e.w) : i+1]
+				e.asOf = max(e.asOf, h.as)
+				continue
+			}
+			v.windows = append(v.windows, winEntry{oid: h.oid, asOf: h.as, w: ws[i : i+1]})
+		}
+		for _, e := range v.windows {
+			rd.Set(uint(e.oid))
+		}
 	}
 	v.read = compact(rd, d.max)
 	return v
