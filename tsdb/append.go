@@ -38,9 +38,29 @@ type stripeMask [numStripes / 64]uint64
 
 func (m *stripeMask) add(id uint32) { s := id % numStripes; m[s/64] |= 1 << (s % 64) }
 
-// lockStripes locks the stripes of m in index order (no deadlock between
-// appenders, flush cuts and deletes).
-func (db *DB) lockStripes(m *stripeMask) {
+func (m *stripeMask) count() int {
+	n := 0
+	for _, w := range m {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
+
+// Locking. An object's state is guarded by its stripe (id % 256) together
+// with db.big held shared. A batch touching more than numStripes/8 stripes
+// takes db.big exclusively instead — the same exclusion as holding every
+// stripe, in one handoff rather than 256 (BenchmarkAppend with 4 appenders of
+// 5000-object batches: locking 256 stripes in a convoy cost more than the
+// work they guard). The flush cut takes db.big exclusively too.
+
+// lockStripes locks what the batch of m needs, in index order, and reports
+// whether it took db.big exclusively.
+func (db *DB) lockStripes(m *stripeMask) bool {
+	if m.count() > numStripes/8 {
+		db.big.Lock()
+		return true
+	}
+	db.big.RLock()
 	for w, bits := range m {
 		for bits != 0 {
 			i := trailingZeros(bits)
@@ -48,9 +68,14 @@ func (db *DB) lockStripes(m *stripeMask) {
 			db.stripes[w*64+i].Lock()
 		}
 	}
+	return false
 }
 
-func (db *DB) unlockStripes(m *stripeMask) {
+func (db *DB) unlockStripes(m *stripeMask, all bool) {
+	if all {
+		db.big.Unlock()
+		return
+	}
 	for w, bits := range m {
 		for bits != 0 {
 			i := trailingZeros(bits)
@@ -58,19 +83,21 @@ func (db *DB) unlockStripes(m *stripeMask) {
 			db.stripes[w*64+i].Unlock()
 		}
 	}
+	db.big.RUnlock()
 }
 
-func (db *DB) lockAll() {
-	for i := range db.stripes {
-		db.stripes[i].Lock()
-	}
+func (db *DB) lockOne(id uint32) {
+	db.big.RLock()
+	db.stripe(id).Lock()
 }
 
-func (db *DB) unlockAll() {
-	for i := range db.stripes {
-		db.stripes[i].Unlock()
-	}
+func (db *DB) unlockOne(id uint32) {
+	db.stripe(id).Unlock()
+	db.big.RUnlock()
 }
+
+func (db *DB) lockAll()   { db.big.Lock() }
+func (db *DB) unlockAll() { db.big.Unlock() }
 
 type idTs struct {
 	id uint32
@@ -149,12 +176,12 @@ func (db *DB) Append(ctx context.Context, b *Batch, dup Duplicates) error {
 
 	// 3. Under the stripe locks: duplicate check, sequence, Pebble apply
 	// (WAL write, no fsync wait), head update. Short and free of fsyncs.
-	db.lockStripes(&mask)
+	all := db.lockStripes(&mask)
 	unlocked := false
 	unlock := func() {
 		if !unlocked {
 			unlocked = true
-			db.unlockStripes(&mask)
+			db.unlockStripes(&mask, all)
 		}
 	}
 	defer unlock()
@@ -286,6 +313,9 @@ func (db *DB) existsLocked(s *series, ts int64, lk *blockLookup) (bool, error) {
 		if _, ok := s.frozen.search(ts); ok {
 			return true, nil
 		}
+	}
+	if ts < s.blkMin || ts > s.blkMax {
+		return false, nil
 	}
 	return lk.has(db, s, ts)
 }

@@ -16,9 +16,10 @@ import (
 )
 
 var (
-	benchObjects = flag.Int("tsdb.objects", dataset.StandardObjects, "objects of the standard dataset in BenchmarkBytesPerSample")
-	benchPoints  = flag.Int("tsdb.points", dataset.StandardPoints, "points per object in BenchmarkBytesPerSample")
-	benchDir     = flag.String("tsdb.benchdir", "", "directory for benchmark stores (default: a temp dir)")
+	benchObjects   = flag.Int("tsdb.objects", dataset.StandardObjects, "objects of the standard dataset in BenchmarkBytesPerSample")
+	benchPoints    = flag.Int("tsdb.points", dataset.StandardPoints, "points per object in BenchmarkBytesPerSample")
+	benchAppenders = flag.Int("tsdb.appenders", 4, "concurrent appenders of BenchmarkAppend")
+	benchDir       = flag.String("tsdb.benchdir", "", "directory for benchmark stores (default: a temp dir)")
 )
 
 func benchTempDir(b *testing.B) string {
@@ -56,7 +57,8 @@ func standardBatches(objects, points, per int) []*Batch {
 // 5000 samples of the standard dataset from 4 concurrent appenders. One op =
 // one batch. Flushes of the head run in the background and are included.
 func BenchmarkAppend(b *testing.B) {
-	const per, appenders = 5000, 4
+	const per = 5000
+	appenders := *benchAppenders
 	const objects = dataset.StandardObjects
 	points := 1200 // 12 M samples, 2400 distinct batches; later rounds shift time
 	batches := standardBatches(objects, points, per)

@@ -35,6 +35,7 @@ type DB struct {
 	m    *dbMetrics
 
 	tab     seriesTable
+	big     sync.RWMutex // see lockStripes
 	stripes [numStripes]stripe
 
 	seq          atomic.Uint64 // last WAL / flush / compaction sequence
@@ -103,8 +104,9 @@ func open(dir string, opts Options, lock *pebble.Lock) (*DB, error) {
 		Cache:  cache,
 		Lock:   lock,
 		Logger: pebbleLogger{opts.Logger},
-		// MemTableSize: WAL records of big batches go through the memtable.
-		MemTableSize:                64 << 20,
+		// WAL records go through the memtable; sized like the head so that
+		// most of them are deleted (flush cut) before they reach an sstable.
+		MemTableSize:                uint64(min(max(opts.HeadBytes, 16<<20), 1<<30)),
 		MemTableStopWritesThreshold: 4,
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       1000,

@@ -20,9 +20,8 @@ func (db *DB) DeleteObject(id uint32) error {
 	if err != nil {
 		return err
 	}
-	mu := db.stripe(id)
-	mu.Lock()
-	defer mu.Unlock()
+	db.lockOne(id)
+	defer db.unlockOne(id)
 	pb := db.pdb.NewBatch()
 	defer pb.Close()
 	_ = pb.DeleteRange(blockPrefix(id), blockPrefixEnd(id), nil)
@@ -88,9 +87,8 @@ func (db *DB) DeleteRange(id uint32, from, to int64) error {
 	if s == nil {
 		return fmt.Errorf("%w: object %d", ErrUnknownSeries, id)
 	}
-	mu := db.stripe(id)
-	mu.Lock()
-	defer mu.Unlock()
+	db.lockOne(id)
+	defer db.unlockOne(id)
 	if s.deleted {
 		return fmt.Errorf("%w: object %d", ErrUnknownSeries, id)
 	}

@@ -43,6 +43,8 @@ type frozenSeries struct {
 	s      *series
 	c      *chunk // nil when only stats or reads changed
 	st     Stats
+	bmin   int64
+	bmax   int64
 	stats  bool
 	reads  uint64
 	rdirty bool
@@ -74,11 +76,16 @@ func (db *DB) flushLocked() error {
 		if s.head.len() > 0 {
 			c := s.head
 			s.frozen = &c
-			s.head = chunk{}
+			s.head = chunk{hint: c.len() + c.len()/8}
 			f.c = s.frozen
 		}
+		if f.c != nil {
+			s.blkMin = min(s.blkMin, f.c.ts[0])
+			s.blkMax = max(s.blkMax, f.c.ts[f.c.len()-1])
+			s.dirty = true
+		}
 		if s.dirty {
-			f.st, f.stats = s.st, true
+			f.st, f.bmin, f.bmax, f.stats = s.st, s.blkMin, s.blkMax, true
 			s.dirty = false
 		}
 		if s.readsDirty.Swap(false) {
@@ -114,7 +121,7 @@ func (db *DB) flushLocked() error {
 			}
 		}
 		if f.stats {
-			if err := pb.Set(seriesKey(f.s.id, seriesKindStats), encodeStats(f.st), nil); err != nil {
+			if err := pb.Set(seriesKey(f.s.id, seriesKindStats), encodeStats(f.st, f.bmin, f.bmax), nil); err != nil {
 				return db.unfreeze(list, err)
 			}
 		}

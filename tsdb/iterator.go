@@ -76,10 +76,9 @@ func (db *DB) Scan(id uint32, from, to int64) (*Iterator, error) {
 	if to < math.MaxInt64 {
 		upper = blockSeekKey(id, to+1)
 	}
-	mu := db.stripe(id)
-	mu.Lock()
+	db.lockOne(id)
 	if s.deleted {
-		mu.Unlock()
+		db.unlockOne(id)
 		putCodecScratch(it.sc)
 		return nil, fmt.Errorf("%w: object %d", ErrUnknownSeries, id)
 	}
@@ -91,7 +90,7 @@ func (db *DB) Scan(id uint32, from, to int64) (*Iterator, error) {
 		it.addChunk(s.frozen, prioFrozen)
 	}
 	it.pit, err = db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(id), UpperBound: upper})
-	mu.Unlock()
+	db.unlockOne(id)
 	if err != nil {
 		it.Close()
 		return nil, fmt.Errorf("tsdb: cannot scan object %d: %w", id, err)

@@ -32,8 +32,7 @@ func (db *DB) Latest(id uint32, before int64) (smp Sample, ok bool, err error) {
 	// the greatest maxTs ≤ before wins outright; a block spanning before is
 	// decoded.
 	best := int64(math.MinInt64)
-	mu := db.stripe(id)
-	mu.Lock()
+	db.lockOne(id)
 	for _, c := range []*chunk{&s.head, s.frozen} {
 		if c == nil {
 			continue
@@ -47,7 +46,7 @@ func (db *DB) Latest(id uint32, before int64) (smp Sample, ok bool, err error) {
 	}
 	var pit *pebble.Iterator
 	pit, err = db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(id), UpperBound: blockSeekKey(id, before+1)})
-	mu.Unlock()
+	db.unlockOne(id)
 	if err != nil {
 		return Sample{}, false, err
 	}

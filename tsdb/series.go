@@ -33,12 +33,20 @@ type series struct {
 	frozen  *chunk // head being flushed; immutable; nil otherwise
 	st      Stats  // NReads excluded (see reads)
 	dirty   bool   // st changed since it was last persisted
+	// blkMin, blkMax bound the timestamps of the object's blocks (persisted
+	// with the stats at each flush; deletes only shrink the true range): a
+	// late sample outside them needs no block lookup. blkMin > blkMax: none.
+	blkMin, blkMax int64
 
 	epoch    uint64 // Append scratch: batch that last touched batchMax
 	batchMax int64
 
 	reads      atomic.Uint64
 	readsDirty atomic.Bool
+}
+
+func newSeries(id uint32, t ValueType, createSeq uint64) *series {
+	return &series{id: id, typ: t, createSeq: createSeq, blkMin: math.MaxInt64, blkMax: math.MinInt64}
 }
 
 // maxTsLocked is the largest timestamp ever written (head, frozen and
@@ -55,6 +63,7 @@ type chunk struct {
 	ts   []int64
 	nums []uint64
 	strs []byte
+	hint int // capacity to allocate on first put (the previous head's length)
 }
 
 const chunkSampleBytes = 16 // ts + num per sample
@@ -84,6 +93,9 @@ func (c *chunk) put(ts int64, num uint64, str []byte, isStr bool) bool {
 		off := len(c.strs)
 		c.strs = append(c.strs, str...)
 		num = strRef(off, len(str))
+	}
+	if c.ts == nil && c.hint > 0 {
+		c.ts, c.nums = make([]int64, 0, c.hint), make([]uint64, 0, c.hint)
 	}
 	if n := len(c.ts); n == 0 || c.ts[n-1] < ts {
 		c.ts = append(c.ts, ts)
@@ -140,47 +152,65 @@ func decodeSeries(v []byte) (ValueType, uint64, error) {
 }
 
 // Stats value (s | id | 0x01): version u8 (=1) | nWrites uvarint | lastTs
-// varint | avgSamplePeriod f64 LE | count uvarint | firstTs varint.
+// varint | avgSamplePeriod f64 LE | count uvarint | firstTs varint |
+// blkMin varint | blkMax varint.
 const statsVersion = 1
 
-func encodeStats(st Stats) []byte {
-	b := make([]byte, 0, 40)
+func encodeStats(st Stats, blkMin, blkMax int64) []byte {
+	b := make([]byte, 0, 48)
 	b = append(b, statsVersion)
 	b = binary.AppendUvarint(b, st.NWrites)
 	b = binary.AppendVarint(b, st.LastTs)
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(st.AvgSamplePeriod))
 	b = binary.AppendUvarint(b, st.Count)
-	return binary.AppendVarint(b, st.FirstTs)
+	b = binary.AppendVarint(b, st.FirstTs)
+	b = binary.AppendVarint(b, blkMin)
+	return binary.AppendVarint(b, blkMax)
 }
 
-func decodeStats(v []byte) (Stats, error) {
-	var st Stats
+func decodeStats(v []byte) (st Stats, blkMin, blkMax int64, err error) {
+	st, blkMin, blkMax, err = decodeStats1(v)
+	if err != nil {
+		return Stats{}, math.MaxInt64, math.MinInt64, err
+	}
+	return st, blkMin, blkMax, nil
+}
+
+func decodeStats1(v []byte) (st Stats, blkMin, blkMax int64, err error) {
 	if len(v) < 1 || v[0] != statsVersion {
-		return st, errors.New("bad stats version")
+		return st, 0, 0, errors.New("bad stats version")
 	}
 	p := v[1:]
 	var n int
 	if st.NWrites, n = binary.Uvarint(p); n <= 0 {
-		return st, errBlockShort
+		return st, 0, 0, errBlockShort
 	}
 	p = p[n:]
 	if st.LastTs, n = binary.Varint(p); n <= 0 {
-		return st, errBlockShort
+		return st, 0, 0, errBlockShort
 	}
 	p = p[n:]
 	if len(p) < 8 {
-		return st, errBlockShort
+		return st, 0, 0, errBlockShort
 	}
 	st.AvgSamplePeriod = math.Float64frombits(binary.LittleEndian.Uint64(p))
 	p = p[8:]
 	if st.Count, n = binary.Uvarint(p); n <= 0 {
-		return st, errBlockShort
+		return st, 0, 0, errBlockShort
 	}
 	p = p[n:]
-	if st.FirstTs, n = binary.Varint(p); n <= 0 || n != len(p) {
-		return st, errBlockShort
+	if st.FirstTs, n = binary.Varint(p); n <= 0 {
+		return st, 0, 0, errBlockShort
 	}
-	return st, nil
+	p = p[n:]
+	if blkMin, n = binary.Varint(p); n <= 0 {
+		return st, 0, 0, errBlockShort
+	}
+	p = p[n:]
+	if blkMax, n = binary.Varint(p); n <= 0 || n != len(p) {
+		return st, 0, 0, errBlockShort
+	}
+	return st, blkMin, blkMax, nil
 }
 
 // seriesTable maps ids to series: a slice for the dense ids of DESIGN.md §3,
@@ -308,14 +338,14 @@ func (db *DB) loadSeries(id uint32) (*series, error) {
 	if derr != nil {
 		return nil, &CorruptionError{What: "series", Key: seriesKey(id, seriesKindType), Err: derr}
 	}
-	s := &series{id: id, typ: t, createSeq: cs}
+	s := newSeries(id, t, cs)
 	if v, c, err := db.pdb.Get(seriesKey(id, seriesKindStats)); err == nil {
-		st, derr := decodeStats(v)
+		st, bmin, bmax, derr := decodeStats(v)
 		c.Close()
 		if derr != nil {
 			return nil, &CorruptionError{What: "stats", Key: seriesKey(id, seriesKindStats), Err: derr}
 		}
-		s.st = st
+		s.st, s.blkMin, s.blkMax = st, bmin, bmax
 	} else if !errors.Is(err, pebble.ErrNotFound) {
 		return nil, fmt.Errorf("tsdb: cannot read stats of series %d: %w", id, err)
 	}
@@ -370,17 +400,17 @@ func (db *DB) loadAllSeries() error {
 			if derr != nil {
 				return &CorruptionError{What: "series", Key: append([]byte(nil), k...), Err: derr}
 			}
-			cur = &series{id: id, typ: t, createSeq: cs}
+			cur = newSeries(id, t, cs)
 			db.tab.putLocked(cur)
 		case seriesKindStats:
 			if cur == nil || cur.id != id {
 				continue // stats without a series: left by nothing we write; ignore
 			}
-			st, derr := decodeStats(v)
+			st, bmin, bmax, derr := decodeStats(v)
 			if derr != nil {
 				return &CorruptionError{What: "stats", Key: append([]byte(nil), k...), Err: derr}
 			}
-			cur.st = st
+			cur.st, cur.blkMin, cur.blkMax = st, bmin, bmax
 			db.totalSamples.Add(int64(st.Count))
 		case seriesKindReads:
 			if cur != nil && cur.id == id {
@@ -414,10 +444,9 @@ func (db *DB) Stats(id uint32) (Stats, error) {
 	if s == nil {
 		return Stats{}, fmt.Errorf("%w: object %d", ErrUnknownSeries, id)
 	}
-	mu := db.stripe(id)
-	mu.Lock()
+	db.lockOne(id)
 	st, deleted := s.st, s.deleted
-	mu.Unlock()
+	db.unlockOne(id)
 	if deleted {
 		return Stats{}, fmt.Errorf("%w: object %d", ErrUnknownSeries, id)
 	}
