@@ -76,6 +76,7 @@ type ACL struct {
 	views      viewCache
 	derivedC   derivedCache
 	enforcerC  enforcerCache
+	grants     groupGrants
 	policy     *policyStore
 	audit      auditLog
 }
@@ -106,6 +107,7 @@ func Open(db *pebble.DB, cat *catalog.Catalog, opts Options) (*ACL, error) {
 	}
 	a.tokenCache.init()
 	a.views.init()
+	a.grants.m = map[uint32]*groupGrant{}
 	a.policy = newPolicyStore(db)
 	if err := a.audit.init(db); err != nil {
 		return nil, err

@@ -208,74 +208,32 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 	}
 	v.tenant = p.Tenant
 	var readSrc, writeSrc []*bitset.BitSet
-	var untimed []uint32 // members of untimed shares
-	type timed struct {
-		og uint32
-		w  Window
-	}
-	var windowed []timed
+	var hits []hit
 	for ug, admin := range a.mu.groupsOf[pid] {
 		if g := a.mu.groups[ug]; g == nil || g.Tenant != p.Tenant {
 			continue
 		}
-		if b := d.ownedRead[ug]; b != nil {
-			readSrc = append(readSrc, b)
+		gg := a.groupGrantLocked(ug, now, d)
+		if gg.read != nil {
+			readSrc = append(readSrc, gg.read)
 		}
+		hits = append(hits, gg.hits...)
+		v.until = min(v.until, gg.until)
 		if admin {
 			v.adminOf = append(v.adminOf, ug)
 			if b := d.ownedWrite[ug]; b != nil {
 				writeSrc = append(writeSrc, b)
 			}
 		}
-		for og, w := range a.mu.sharesTo[ug] {
-			if d.ogTenant[og] != p.Tenant {
-				continue
-			}
-			if !w.Timed() {
-				untimed = append(untimed, d.ogMembers[og]...)
-				continue
-			}
-			from, to := w.From.UnixNano(), w.To.UnixNano()
-			if !w.From.IsZero() && from > now {
-				v.until = min(v.until, from) // not begun: grants nothing yet
-				continue
-			}
-			if !w.To.IsZero() && to > now {
-				v.until = min(v.until, to)
-			}
-			windowed = append(windowed, timed{og, w})
-		}
 	}
 	v.write = union(writeSrc, nil, d.max)
-	if len(windowed) == 0 {
-		v.read = union(readSrc, untimed, d.max)
+	if len(hits) == 0 {
+		v.read = union(readSrc, nil, d.max)
 		return v
 	}
-	// Time-bounded shares: an object reaches the caller through share s when it is
-	// in the object group now and at A_s = min(to, now), and existed at A_s.
-	rd := unionBits(readSrc, untimed, d.max)
-	type hit struct {
-		oid uint32
-		as  int64
-		w   Window
-	}
-	var hits []hit
-	for _, s := range windowed {
-		as := now
-		if !s.w.To.IsZero() && s.w.To.UnixNano() < now {
-			as = s.w.To.UnixNano()
-		}
-		asT := time.Unix(0, as)
-		for _, oid := range d.ogMembers[s.og] {
-			if rd.Test(uint(oid)) {
-				continue // untimed access or ownership lifts every clip
-			}
-			if as != now && (d.created[oid] >= as || !a.cat.MemberAt(s.og, oid, asT)) {
-				continue
-			}
-			hits = append(hits, hit{oid, as, s.w})
-		}
-	}
+	// Objects reached only through time-bounded shares: their windows and as-of.
+	rd := unionBits(readSrc, nil, d.max)
+	hits = slices.DeleteFunc(hits, func(h hit) bool { return rd.Test(uint(h.oid)) })
 	if len(hits) > 0 {
 		slices.SortFunc(hits, func(x, y hit) int {
 			if x.oid != y.oid {
@@ -288,14 +246,18 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 		})
 		ws := make([]Window, len(hits))
 		for i, h := range hits {
+			as := h.as
+			if as == asNow {
+				as = now
+			}
 			ws[i] = h.w
 			if n := len(v.windows); n > 0 && v.windows[n-1].oid == h.oid {
 				e := &v.windows[n-1]
 				e.w = ws[i-len(e.w) : i+1]
-				e.asOf = max(e.asOf, h.as)
+				e.asOf = max(e.asOf, as)
 				continue
 			}
-			v.windows = append(v.windows, winEntry{oid: h.oid, asOf: h.as, w: ws[i : i+1]})
+			v.windows = append(v.windows, winEntry{oid: h.oid, asOf: as, w: ws[i : i+1]})
 		}
 		for _, e := range v.windows {
 			rd.Set(uint(e.oid))
@@ -303,6 +265,105 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 	}
 	v.read = compact(rd, d.max)
 	return v
+}
+
+// hit: object oid reached through a time-bounded share with window w, as of as
+// (asNow: the request time).
+type hit struct {
+	oid uint32
+	as  int64
+	w   Window
+}
+
+const asNow = math.MinInt64
+
+// groupGrant is what membership (any role) of one user group grants, shared by
+// every member's view: owned objects and untimed shares in one bitset, and the
+// objects reached only through its time-bounded shares. Valid for the versions it
+// was built from and until the next window boundary.
+type groupGrant struct {
+	aclVer, catVer uint64
+	at, until      int64
+	read           *bitset.BitSet
+	hits           []hit
+}
+
+type groupGrants struct {
+	mu sync.Mutex
+	m  map[uint32]*groupGrant
+}
+
+// groupGrantLocked returns user group ug's grant at now (mu held for reading).
+func (a *ACL) groupGrantLocked(ug uint32, now int64, d *derived) *groupGrant {
+	c := &a.grants
+	av := a.version.Load()
+	c.mu.Lock()
+	gg := c.m[ug]
+	c.mu.Unlock()
+	if gg != nil && gg.aclVer == av && gg.catVer == d.catVer && now >= gg.at && now < gg.until {
+		return gg
+	}
+	gg = &groupGrant{aclVer: av, catVer: d.catVer, at: now, until: math.MaxInt64}
+	tenant := a.mu.groups[ug].Tenant
+	var untimed []uint32
+	type timed struct {
+		og uint32
+		w  Window
+	}
+	var windowed []timed
+	for og, w := range a.mu.sharesTo[ug] {
+		if d.ogTenant[og] != tenant {
+			continue
+		}
+		if !w.Timed() {
+			untimed = append(untimed, d.ogMembers[og]...)
+			continue
+		}
+		from, to := w.From.UnixNano(), w.To.UnixNano()
+		if !w.From.IsZero() && from > now {
+			gg.until = min(gg.until, from) // not begun: grants nothing yet
+			continue
+		}
+		if !w.To.IsZero() && to > now {
+			gg.until = min(gg.until, to)
+		}
+		windowed = append(windowed, timed{og, w})
+	}
+	owned := d.ownedRead[ug]
+	switch {
+	case len(untimed) == 0:
+		gg.read = owned
+	default:
+		b := newBits(d.max)
+		if owned != nil {
+			b.InPlaceUnion(owned)
+		}
+		for _, id := range untimed {
+			b.Set(uint(id))
+		}
+		gg.read = b
+	}
+	// A share s reaches an object in the group now and at A_s = min(to, now) that
+	// existed at A_s.
+	for _, s := range windowed {
+		as := int64(asNow)
+		if !s.w.To.IsZero() && s.w.To.UnixNano() < now {
+			as = s.w.To.UnixNano()
+		}
+		for _, oid := range d.ogMembers[s.og] {
+			if gg.read != nil && gg.read.Test(uint(oid)) {
+				continue // ownership or an untimed share lifts every clip
+			}
+			if as != asNow && (d.created[oid] >= as || !a.cat.MemberAt(s.og, oid, time.Unix(0, as))) {
+				continue
+			}
+			gg.hits = append(gg.hits, hit{oid, as, s.w})
+		}
+	}
+	c.mu.Lock()
+	c.m[ug] = gg
+	c.mu.Unlock()
+	return gg
 }
 
 func denseOrEmpty(b *bitset.BitSet) idSet {
