@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tsgate/tsgate/catalog"
@@ -156,7 +157,23 @@ func buildBenchWorld(t testing.TB, ws worldSize) *benchEnv {
 		be.tokens = append(be.tokens, must[[]Token](t)(a.CreateTokens(0, []NewToken{{Object: o}}))...)
 	}
 	be.build = time.Since(start)
+	waitCompactions(be.db)
 	return be
+}
+
+// waitCompactions lets Pebble finish the flushes and compactions the bulk load
+// started, so they do not compete with the measurements (at most 60 s).
+func waitCompactions(db *pebble.DB) {
+	if err := db.Flush(); err != nil {
+		return
+	}
+	for i := 0; i < 600; i++ {
+		m := db.Metrics()
+		if m.Compact.NumInProgress == 0 && m.Flush.NumInProgress == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func percentile(d []time.Duration, p float64) time.Duration {

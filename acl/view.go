@@ -250,7 +250,7 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 			if as == asNow {
 				as = now
 			}
-			ws[i] = h.w
+			ws[i] = *h.w
 			if n := len(v.windows); n > 0 && v.windows[n-1].oid == h.oid {
 				e := &v.windows[n-1]
 				e.w = ws[i-len(e.w) : i+1]
@@ -272,7 +272,7 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 type hit struct {
 	oid uint32
 	as  int64
-	w   Window
+	w   *Window // in its groupGrant's wins (immutable)
 }
 
 const asNow = math.MinInt64
@@ -286,6 +286,7 @@ type groupGrant struct {
 	at, until      int64
 	read           *bitset.BitSet
 	hits           []hit
+	wins           []Window
 }
 
 type groupGrants struct {
@@ -345,7 +346,10 @@ func (a *ACL) groupGrantLocked(ug uint32, now int64, d *derived) *groupGrant {
 	}
 	// A share s reaches an object in the group now and at A_s = min(to, now) that
 	// existed at A_s.
-	for _, s := range windowed {
+	gg.wins = make([]Window, len(windowed))
+	for i, s := range windowed {
+		gg.wins[i] = s.w
+		wp := &gg.wins[i]
 		as := int64(asNow)
 		if !s.w.To.IsZero() && s.w.To.UnixNano() < now {
 			as = s.w.To.UnixNano()
@@ -357,7 +361,7 @@ func (a *ACL) groupGrantLocked(ug uint32, now int64, d *derived) *groupGrant {
 			if as != asNow && (d.created[oid] >= as || !a.cat.MemberAt(s.og, oid, time.Unix(0, as))) {
 				continue
 			}
-			gg.hits = append(gg.hits, hit{oid, as, s.w})
+			gg.hits = append(gg.hits, hit{oid, as, wp})
 		}
 	}
 	c.mu.Lock()
