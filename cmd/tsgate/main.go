@@ -23,6 +23,7 @@ Usage:
   tsgate serve [flags]                 run a node (HTTP on --listen, store under --data)
   tsgate admin reset-password [flags]  set a user's password on a stopped node's data dir
   tsgate admin compact [flags]         compact a stopped node's store (steady size)
+  tsgate bench ingest|query|mixed|compare [flags]  load benchmark over the HTTP API
   tsgate version                       print version and commit
   tsgate help [command]                this text, or a command's flags
 
@@ -46,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(args[1:], stdout, stderr)
 	case "admin":
 		err = cmdAdmin(args[1:], stdout, stderr)
+	case "bench":
+		err = cmdBench(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "tsgate %s (commit %s)\n", version, commitOrUnknown())
 		return 0

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/tsgate/tsgate/bench"
+)
+
+const benchUsage = `Usage:
+  tsgate bench ingest [flags]   post the standard dataset (DESIGN.md §8), report samples/s and latency
+  tsgate bench query [flags]    raw, latest, aggregated and multi-object queries at a concurrency
+  tsgate bench mixed [flags]    ingest and queries at once, reporting both
+  tsgate bench compare [flags]  tsgate, VictoriaMetrics and InfluxDB side by side (bench/compare.sh)
+
+Run 'tsgate bench <command> -h' for its flags. Every run is bounded by its points or --duration.
+`
+
+// cmdBench runs `tsgate bench …`: the load benchmark of package bench, an HTTP client of tsgate.
+func cmdBench(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, benchUsage)
+		return errUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	switch args[0] {
+	case "ingest":
+		return benchIngest(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, benchUsage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "tsgate: unknown bench command %q\n%s", args[0], benchUsage)
+	return errUsage
+}
+
+// ingestFlags are the flags of the ingest generator, shared by ingest and mixed.
+type ingestFlags struct {
+	url, target, format, user, password string
+	objects, points, batch, concurrency int
+	seed                                int64
+	duration, timeout                   time.Duration
+	echo                                bool
+}
+
+func addIngestFlags(fs *flag.FlagSet, f *ingestFlags, prefix string) {
+	fs.StringVar(&f.format, prefix+"format", "line", "line (POST /write?precision=ms) or json (POST /objects/values?response=count)")
+	fs.IntVar(&f.objects, "objects", 1000, "dataset objects, created through the API")
+	fs.IntVar(&f.points, "points", 1000, "points per object: the run sends objects × points samples at most")
+	fs.IntVar(&f.batch, prefix+"batch", 5000, "samples per request")
+	fs.IntVar(&f.concurrency, prefix+"concurrency", 8, "ingest connections, one request in flight on each")
+	fs.Int64Var(&f.seed, "seed", 42, "dataset seed")
+	fs.BoolVar(&f.echo, prefix+"echo", false, "json: ask for the echoed measures instead of ?response=count")
+}
+
+func addCommonFlags(fs *flag.FlagSet, f *ingestFlags, c *commonFlags) {
+	fs.StringVar(&f.url, "url", "http://127.0.0.1:8080", "base URL of the server")
+	fs.StringVar(&f.user, "user", "admin", "tsgate user to log in as (it creates the bench's objects)")
+	fs.StringVar(&f.password, "password", "", "its password (env TSGATE_BENCH_PASSWORD, else TSGATE_ADMIN_PASSWORD)")
+	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0 = when every point is sent)")
+	fs.DurationVar(&f.timeout, "timeout", time.Minute, "per request")
+	fs.BoolVar(&c.json, "json", false, "print the result as JSON")
+	fs.StringVar(&c.report, "report", "", "write a markdown report and charts (SVG) into this directory")
+	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar even on a terminal")
+}
+
+type commonFlags struct {
+	json, quiet bool
+	report      string
+}
+
+func (f *ingestFlags) options(stderr io.Writer, c *commonFlags) (bench.IngestOptions, error) {
+	format, err := bench.ParseFormat(f.format)
+	if err != nil {
+		return bench.IngestOptions{}, err
+	}
+	target, err := bench.ParseTarget(f.target)
+	if err != nil {
+		return bench.IngestOptions{}, err
+	}
+	pw := f.password
+	if pw == "" {
+		pw = os.Getenv("TSGATE_ADMIN_PASSWORD")
+	}
+	o := bench.IngestOptions{
+		URL: f.url, Target: target, Format: format, Objects: f.objects, Points: f.points, Seed: f.seed,
+		Batch: f.batch, Concurrency: f.concurrency, Duration: f.duration, Timeout: f.timeout,
+		User: f.user, Password: pw, Echo: f.echo,
+	}
+	if !c.json {
+		o.Log = stderr
+	}
+	if !c.quiet && isTerminal(os.Stderr) {
+		o.Progress = os.Stderr
+	}
+	return o, nil
+}
+
+func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flagSet("bench ingest", stderr)
+	var f ingestFlags
+	var c commonFlags
+	addIngestFlags(fs, &f, "")
+	addCommonFlags(fs, &f, &c)
+	fs.StringVar(&f.target, "target", "tsgate", "tsgate, victoriametrics or influxdb (line protocol, no setup)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	o, err := f.options(stderr, &c)
+	if err != nil {
+		return err
+	}
+	run, err := bench.PrepareIngest(ctx, o)
+	if err != nil {
+		return err
+	}
+	res, err := run.Run(ctx)
+	if err != nil {
+		return err
+	}
+	if err := writeResult(stdout, c, res, res.WriteTable); err != nil {
+		return err
+	}
+	if c.report != "" {
+		if err := bench.WriteReport(c.report, bench.Report{Ingest: res}); err != nil {
+			return err
+		}
+	}
+	if res.OK == 0 {
+		return fmt.Errorf("bench: no request succeeded (%v)", res.Errors)
+	}
+	return nil
+}
+
+func writeResult(w io.Writer, c commonFlags, v any, table func(io.Writer)) error {
+	if c.json {
+		e := json.NewEncoder(w)
+		e.SetIndent("", "  ")
+		return e.Encode(v)
+	}
+	table(w)
+	return nil
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
