@@ -582,39 +582,29 @@ func (p *LineParser) fieldValue(b []byte, i, line int, s *Sample, isValue bool) 
 			neg = true
 			j++
 		}
+		// Digits accumulate unchecked; more than 19 of them (leading zeros
+		// included) leave the exact fast path for strconv.
 		var mant uint64
-		nd, frac, digits := 0, 0, 0
-		exact := true
+		st := j
 		for j < len(b) && isDigit(b[j]) {
-			if nd < 19 {
-				if mant != 0 || b[j] != '0' {
-					nd++
-				}
-				mant = mant*10 + uint64(b[j]-'0')
-			} else {
-				exact = false
-			}
+			mant = mant*10 + uint64(b[j]-'0')
 			j++
-			digits++
 		}
+		digits := j - st
+		frac := 0
 		isInt := true
 		if j < len(b) && b[j] == '.' {
 			isInt = false
 			j++
+			fs := j
 			for j < len(b) && isDigit(b[j]) {
-				if nd < 19 {
-					if mant != 0 || b[j] != '0' {
-						nd++
-					}
-					mant = mant*10 + uint64(b[j]-'0')
-					frac++
-				} else {
-					exact = false
-				}
+				mant = mant*10 + uint64(b[j]-'0')
 				j++
-				digits++
 			}
+			frac = j - fs
+			digits += frac
 		}
+		exact := digits <= 19
 		if digits == 0 {
 			return 0, 0, lineErr(line, "invalid number \""+excerpt(b[i:fieldEndIdx(b, i)])+"\"")
 		}
