@@ -68,6 +68,9 @@ func (k KeyAuth) Authenticate(ctx *fasthttp.RequestCtx, route *Route) (any, erro
 	if route.Access == Write && key.ReadOnly {
 		return nil, Forbidden("Access denied for user %d: this apikey is read-only", p.ID)
 	}
+	if route.Method != "GET" && route.Method != "HEAD" && !route.RestrictedOK && k.ACL.IsRestricted(p.ID) {
+		return nil, Forbidden("Access denied for user %d: restricted principals may only manage their own apikeys and write values of their linked objects", p.ID)
+	}
 	if route.scope.Verb != 0 {
 		if err := k.ACL.RequireScope(key, route.scope); err != nil {
 			if errors.Is(err, acl.ErrReadOnly) {
@@ -77,6 +80,28 @@ func (k KeyAuth) Authenticate(ctx *fasthttp.RequestCtx, route *Route) (any, erro
 		}
 	}
 	return &Identity{Key: key, Principal: p}, nil
+}
+
+// RecordDenied implements DeniedRecorder: 401 and 403 answers go to the audit log (API.md
+// §3.7), at most once a second per (principal, route).
+func (k KeyAuth) RecordDenied(ctx *fasthttp.RequestCtx, route *Route, status int) {
+	var tenant, pid uint32
+	if id := CallerIdentity(ctx); id != nil {
+		tenant, pid = id.Principal.Tenant, id.Principal.ID
+	} else if user := ctx.Request.Header.Peek("bbuser"); len(user) > 0 {
+		if n, err := strconv.ParseUint(string(user), 10, 32); err == nil {
+			if p, err := k.ACL.Principal(uint32(n)); err == nil {
+				tenant, pid = p.Tenant, p.ID
+			}
+		}
+	}
+	var oid uint32
+	if s, ok := ctx.UserValue("id").(string); ok && strings.HasPrefix(route.Path, "/objects/{id}") {
+		if n, err := strconv.ParseUint(s, 10, 32); err == nil {
+			oid = uint32(n)
+		}
+	}
+	_ = k.ACL.RecordDenied(tenant, pid, route.Path, oid, status)
 }
 
 // credentials extracts (user, secret) from a request: `Authorization: Basic` (falling back to

@@ -31,4 +31,5 @@ func Mount(s *Server, d Deps) {
 	objs := &objects{acl: d.ACL, cat: d.Catalog, db: d.DB, now: now}
 	objs.register(s.router)
 	objs.registerGroups(s.router)
+	(&extensions{acl: d.ACL, cat: d.Catalog, objs: objs, now: now}).register(s.router)
 }

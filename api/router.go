@@ -47,6 +47,9 @@ type Route struct {
 	Access Access
 	// Scope is the scope the route needs (`read:data`, `manage:meta`, …), "" for none.
 	Scope string
+	// RestrictedOK lets restricted principals call a changing route (their own apikeys, writing
+	// values of linked objects); every other non-GET route answers them 403 (API.md §3.3).
+	RestrictedOK bool
 	// QueryCredentials allows `?u=<id>&p=<secret>` (Influx 1.x writers; API.md §4).
 	QueryCredentials bool
 	// JSONBody marks routes whose body, when present, must be application/json (else 415).
@@ -116,6 +119,9 @@ func (rt *Router) Handle(route Route, h fasthttp.RequestHandler) {
 			WriteError(ctx, err)
 		} else {
 			h(ctx)
+		}
+		if code := ctx.Response.StatusCode(); code == fasthttp.StatusUnauthorized || code == fasthttp.StatusForbidden {
+			rt.server.recordDenied(ctx, decl, code)
 		}
 		duration.UpdateDuration(start)
 	})

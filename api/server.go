@@ -133,6 +133,17 @@ func MatchedRoute(ctx *fasthttp.RequestCtx) *Route {
 	return r
 }
 
+// DeniedRecorder is implemented by an Authenticator that audits denied requests.
+type DeniedRecorder interface {
+	RecordDenied(ctx *fasthttp.RequestCtx, route *Route, status int)
+}
+
+func (s *Server) recordDenied(ctx *fasthttp.RequestCtx, route *Route, status int) {
+	if r, ok := s.opts.Authenticator.(DeniedRecorder); ok {
+		r.RecordDenied(ctx, route, status)
+	}
+}
+
 func (s *Server) authenticate(ctx *fasthttp.RequestCtx, route *Route) error {
 	if route.Access == Public {
 		return nil

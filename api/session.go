@@ -64,14 +64,14 @@ type sessions struct {
 
 func (h *sessions) register(r *Router) {
 	r.Handle(Route{Method: "POST", Path: "/login", Access: Public, JSONBody: true, Summary: "log in, get an apikey valid 13 h"}, h.login)
-	r.Handle(Route{Method: "POST", Path: "/logout", Access: Read, Summary: "delete the apikey used"}, h.logout)
+	r.Handle(Route{Method: "POST", Path: "/logout", Access: Read, RestrictedOK: true, Summary: "delete the apikey used"}, h.logout)
 	r.Handle(Route{Method: "GET", Path: "/me", Access: Read, Summary: "the caller"}, h.me)
 	r.Handle(Route{Method: "GET", Path: "/me/userGroups", Access: Read, Scope: "read:auth", Summary: "the caller's user groups"}, h.meGroups)
-	r.Handle(Route{Method: "POST", Path: "/me/password", Access: Write, Scope: "manage:auth", JSONBody: true, Summary: "change one's own password"}, h.mePassword)
+	r.Handle(Route{Method: "POST", Path: "/me/password", Access: Write, RestrictedOK: true, Scope: "manage:auth", JSONBody: true, Summary: "change one's own password"}, h.mePassword)
 	r.Handle(Route{Method: "GET", Path: "/apikeys", Access: Write, Scope: "read:auth", Summary: "the caller's apikeys, secrets masked"}, h.listKeys)
-	r.Handle(Route{Method: "PUT", Path: "/apikeys", Access: Write, Scope: "manage:auth", JSONBody: true, Summary: "create an apikey"}, h.createKey)
-	r.Handle(Route{Method: "POST", Path: "/apikeys/{apikeyId}", Access: Write, Scope: "manage:auth", JSONBody: true, Summary: "update an apikey"}, h.updateKey)
-	r.Handle(Route{Method: "DELETE", Path: "/apikeys/{apikeyId}", Access: Write, Scope: "manage:auth", Summary: "delete an apikey"}, h.deleteKey)
+	r.Handle(Route{Method: "PUT", Path: "/apikeys", Access: Write, RestrictedOK: true, Scope: "manage:auth", JSONBody: true, Summary: "create an apikey"}, h.createKey)
+	r.Handle(Route{Method: "POST", Path: "/apikeys/{apikeyId}", Access: Write, Scope: "manage:auth", JSONBody: true, RestrictedOK: true, Summary: "update an apikey"}, h.updateKey)
+	r.Handle(Route{Method: "DELETE", Path: "/apikeys/{apikeyId}", Access: Write, RestrictedOK: true, Scope: "manage:auth", Summary: "delete an apikey"}, h.deleteKey)
 }
 
 func (h *sessions) login(ctx *fasthttp.RequestCtx) {

@@ -127,7 +127,12 @@ func (h *users) create(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
-	p, err := h.acl.CreateUser(c.Principal.ID, acl.NewUser{Tenant: c.Principal.Tenant, Name: *body.Name, Password: *body.Password, Email: *body.Email})
+	tenant, err := tenantParam(ctx, h.acl)
+	if err != nil {
+		WriteError(ctx, err)
+		return
+	}
+	p, err := h.acl.CreateUser(c.Principal.ID, acl.NewUser{Tenant: tenant, Name: *body.Name, Password: *body.Password, Email: *body.Email})
 	if err != nil {
 		WriteError(ctx, FromDomain(err, "user"))
 		return
@@ -196,7 +201,12 @@ func (h *users) createGroup(ctx *fasthttp.RequestCtx) {
 		WriteError(ctx, Validation(map[string]string{"name": "must not be null"}))
 		return
 	}
-	g, err := h.acl.CreateGroup(c.Principal.ID, c.Principal.Tenant, *body.Name)
+	tenant, err := tenantParam(ctx, h.acl)
+	if err != nil {
+		WriteError(ctx, err)
+		return
+	}
+	g, err := h.acl.CreateGroup(c.Principal.ID, tenant, *body.Name)
 	if err != nil {
 		WriteError(ctx, FromDomain(err, "userGroup"))
 		return

@@ -89,7 +89,7 @@ func Mount(s *api.Server, d api.Deps, opts Options) *Handler {
 		v2   bool
 	}{{"/write", false}, {"/api/v2/write", true}} {
 		v2 := p.v2
-		r.Handle(api.Route{Method: "POST", Path: p.path, Access: api.Write, Scope: "use:data:write", QueryCredentials: true,
+		r.Handle(api.Route{Method: "POST", Path: p.path, Access: api.Write, Scope: "use:data:write", QueryCredentials: true, RestrictedOK: true,
 			Summary: "write Influx line protocol with a writable apikey (durable on 204)"},
 			func(ctx *fasthttp.RequestCtx) { h.lineProtocol(ctx, v2) })
 	}
