@@ -220,6 +220,9 @@ func BenchmarkBytesPerSample(b *testing.B) {
 		putCodecScratch(sc)
 		db.Close()
 		total := dirSize(dir)
+		if testing.Verbose() {
+			logDirFiles(b, dir)
+		}
 		b.ReportMetric(float64(blocksBytes)/float64(samples), "B/sample")
 		b.ReportMetric(float64(raw)/float64(samples), "raw-B/sample")
 		b.ReportMetric(float64(total)/float64(samples), "dir-B/sample")
@@ -227,6 +230,15 @@ func BenchmarkBytesPerSample(b *testing.B) {
 		b.ReportMetric(float64(samples), "samples")
 		b.ReportMetric(float64(samples)/ingest.Seconds(), "ingest-samples/s")
 		b.ReportMetric(compact.Seconds(), "compact-s")
+	}
+}
+
+func logDirFiles(b *testing.B, dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Size() > 1<<20 {
+			b.Logf("%12d %s", info.Size(), e.Name())
+		}
 	}
 }
 
