@@ -16,6 +16,7 @@ import (
 	"github.com/tsgate/tsgate/api"
 	"github.com/tsgate/tsgate/catalog"
 	"github.com/tsgate/tsgate/ingest"
+	"github.com/tsgate/tsgate/query"
 	"github.com/tsgate/tsgate/tsdb"
 )
 
@@ -104,6 +105,7 @@ func Open(cfg Config) (*Node, error) {
 	api.Mount(n.API, deps)
 	ingest.Mount(n.API, deps, ingest.Options{MaxMeasures: cfg.MaxMeasures, MaxBodyBytes: cfg.MaxBodyBytes,
 		Logger: log, Metrics: n.Metrics})
+	query.Mount(n.API, deps, query.Options{Logger: log, Metrics: n.Metrics})
 	n.wg.Add(1)
 	go n.purgeExpiredKeys(24 * time.Hour)
 	return n, nil
