@@ -126,7 +126,7 @@ func (c *Catalog) load() error {
 			c.mu.units[u.Symbol] = u
 		case kindObject:
 			o := new(Object)
-			if err := decode(k, v, o); err != nil {
+			if err := decodeObject(k, v, o); err != nil {
 				return err
 			}
 			for uint32(len(c.mu.objects)) <= o.ID {
@@ -144,8 +144,8 @@ func (c *Catalog) load() error {
 				return fmt.Errorf("catalog: bad membership key %q", k)
 			}
 			gid, oid := binary.BigEndian.Uint32(k[2:]), binary.BigEndian.Uint32(k[6:])
-			var ivs []Interval
-			if err := decode(k, v, &ivs); err != nil {
+			ivs, err := decodeIntervals(k, v)
+			if err != nil {
 				return err
 			}
 			c.setMembershipLocked(gid, oid, ivs)

@@ -192,7 +192,7 @@ func ValidateNewObjects(news []NewObject) error {
 
 // putObject writes the current record and a history version of o.
 func (c *Catalog) putObject(b *pebble.Batch, o *Object) error {
-	v := encode(o)
+	v := encodeObject(o)
 	if err := b.Set(key(kindObject, o.ID), v, nil); err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ func (c *Catalog) ObjectAsOf(id uint32, t time.Time) (Object, error) {
 		return Object{}, fmt.Errorf("catalog: object %d as of %s: %w", id, t.UTC().Format(time.RFC3339Nano), ErrNotFound)
 	}
 	var o Object
-	if err := decode(it.Key(), it.Value(), &o); err != nil {
+	if err := decodeObject(it.Key(), it.Value(), &o); err != nil {
 		return Object{}, err
 	}
 	if o.Deleted {
@@ -251,7 +251,7 @@ func (c *Catalog) History(id uint32) ([]Object, error) {
 	var out []Object
 	for it.First(); it.Valid(); it.Next() {
 		var o Object
-		if err := decode(it.Key(), it.Value(), &o); err != nil {
+		if err := decodeObject(it.Key(), it.Value(), &o); err != nil {
 			return nil, err
 		}
 		out = append(out, o)
@@ -424,14 +424,14 @@ func (c *Catalog) DeleteObject(id uint32, hook BatchHook) error {
 	if err := b.Delete(key(kindObject, id), nil); err != nil {
 		return err
 	}
-	if err := b.Set(historyKey(id, rec.UnixNano()), encode(&tomb), nil); err != nil {
+	if err := b.Set(historyKey(id, rec.UnixNano()), encodeObject(&tomb), nil); err != nil {
 		return err
 	}
 	closed := map[uint32][]Interval{}
 	for gid := range c.mu.groupsOf[id] {
 		ivs := closeInterval(c.mu.members[gid][id], rec.UnixNano())
 		closed[gid] = ivs
-		if err := b.Set(key(kindMember, gid, id), encode(ivs), nil); err != nil {
+		if err := b.Set(key(kindMember, gid, id), encodeIntervals(ivs), nil); err != nil {
 			return err
 		}
 	}

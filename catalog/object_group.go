@@ -199,7 +199,7 @@ func (c *Catalog) DeleteGroup(id uint32, hook BatchHook) error {
 	for oid, ivs := range c.mu.members[id] {
 		if n := len(ivs); n > 0 && ivs[n-1].To == 0 {
 			closed[oid] = closeInterval(ivs, at)
-			if err := b.Set(key(kindMember, id, oid), encode(closed[oid]), nil); err != nil {
+			if err := b.Set(key(kindMember, id, oid), encodeIntervals(closed[oid]), nil); err != nil {
 				return err
 			}
 		}
@@ -262,7 +262,7 @@ func (c *Catalog) setMember(gid, oid uint32, add bool, hook BatchHook) error {
 	}
 	b := c.db.NewBatch()
 	defer b.Close()
-	if err := b.Set(key(kindMember, gid, oid), encode(ivs), nil); err != nil {
+	if err := b.Set(key(kindMember, gid, oid), encodeIntervals(ivs), nil); err != nil {
 		return err
 	}
 	if hook != nil {
@@ -380,7 +380,7 @@ func (c *Catalog) AddMembers(gid uint32, oids []uint32, hook BatchHook) error {
 		}
 		ivs = append(slices.Clone(ivs), Interval{From: at})
 		added[oid] = ivs
-		if err := b.Set(key(kindMember, gid, oid), encode(ivs), nil); err != nil {
+		if err := b.Set(key(kindMember, gid, oid), encodeIntervals(ivs), nil); err != nil {
 			return err
 		}
 	}
