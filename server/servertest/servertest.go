@@ -18,7 +18,7 @@ import (
 
 // Node is a real tsgate node served on a random loopback port, with a logged-in admin.
 type Node struct {
-	T     *testing.T
+	T     testing.TB
 	N     *server.Node
 	URL   string
 	Admin *Client
@@ -26,7 +26,7 @@ type Node struct {
 
 // Start opens a node on a fresh temporary data directory (admin password "admin-pw", minimum
 // hash cost), serves it on 127.0.0.1 and logs admin in. It stops when the test ends.
-func Start(t *testing.T) *Node {
+func Start(t testing.TB) *Node {
 	t.Helper()
 	n, err := server.Open(server.Config{DataDir: t.TempDir(), AdminPassword: "admin-pw", PasswordCost: 4})
 	if err != nil {
@@ -60,7 +60,7 @@ type Resp struct {
 }
 
 // JSON decodes the body into v or fails the test.
-func (r Resp) JSON(t *testing.T, v any) {
+func (r Resp) JSON(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("body %q: %v", r.Body, err)
