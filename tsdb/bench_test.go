@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
+
+	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/tsgate/tsgate/bench/dataset"
 )
@@ -67,11 +70,7 @@ func BenchmarkAppend(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	for id := uint32(1); id <= objects; id++ {
-		if err := db.CreateSeriesNow(id, Float); err != nil {
-			b.Fatal(err)
-		}
-	}
+	createSeriesBulk(b, db, objects, Float)
 	var next atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -179,11 +178,7 @@ func BenchmarkBytesPerSample(b *testing.B) {
 			b.Fatal(err)
 		}
 		objects, points := *benchObjects, *benchPoints
-		for id := uint32(1); id <= uint32(objects); id++ {
-			if err := db.CreateSeriesNow(id, Float); err != nil {
-				b.Fatal(err)
-			}
-		}
+		createSeriesBulk(b, db, objects, Float)
 		g := dataset.New(dataset.Config{Objects: objects, Points: points})
 		var bt Batch
 		t0 := time.Now()
@@ -242,6 +237,23 @@ func logDirFiles(b *testing.B, dir string) {
 	}
 }
 
+// createSeriesBulk creates series 1..n in batches of 10 000 (one fsync each).
+func createSeriesBulk(tb testing.TB, db *DB, n int, t ValueType) {
+	tb.Helper()
+	for lo := 1; lo <= n; lo += 10000 {
+		pb := db.Pebble().NewBatch()
+		for id := lo; id < lo+10000 && id <= n; id++ {
+			if err := db.CreateSeries(pb, uint32(id), t); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		if err := pb.Commit(pebble.Sync); err != nil {
+			tb.Fatal(err)
+		}
+		pb.Close()
+	}
+}
+
 func dirSize(dir string) int64 {
 	var n int64
 	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
@@ -262,11 +274,7 @@ func BenchmarkHeadPerObject(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for id := uint32(1); id <= objects; id++ {
-			if err := db.CreateSeriesNow(id, Float); err != nil {
-				b.Fatal(err)
-			}
-		}
+		createSeriesBulk(b, db, objects, Float)
 		batches := standardBatches(objects, 10, 5000)
 		for _, bt := range batches {
 			if err := db.Append(context.Background(), bt, Reject); err != nil {
@@ -275,7 +283,7 @@ func BenchmarkHeadPerObject(b *testing.B) {
 		}
 		var heap int64
 		db.tab.mu.RLock()
-		db.tab.forEachLocked(func(s *series) { heap += s.head.bytes() + 200 })
+		db.tab.forEachLocked(func(s *series) { heap += s.head.bytes() + int64(unsafe.Sizeof(*s)) + 8 })
 		db.tab.mu.RUnlock()
 		b.ReportMetric(float64(db.headBytes.Load())/objects, "head-B/object")
 		b.ReportMetric(float64(heap)/objects, "heap-B/object")
