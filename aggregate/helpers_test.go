@@ -1,0 +1,158 @@
+package aggregate
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/tsgate/tsgate/tsdb"
+)
+
+func openDB(t testing.TB, dir string) *tsdb.DB {
+	t.Helper()
+	db, err := tsdb.Open(dir, tsdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func openRollups(t testing.TB, db *tsdb.DB, opts Options) *Rollups {
+	t.Helper()
+	r, err := Open(db, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// abandon stops r's goroutine without a checkpoint: what a crash leaves is
+// the committed state (Pebble is synced by the DB's Close).
+func (r *Rollups) abandon() {
+	r.closeOnce.Do(func() {
+		close(r.quit)
+		r.wg.Wait()
+		r.mu.Lock()
+		r.mu.closed = true
+		r.closed.Store(true)
+		r.mu.Unlock()
+		r.m.unregister()
+	})
+}
+
+// model is the raw data the rows must reflect: object → ts → stored value
+// (NaN and ±Inf included: the brute force leaves them out).
+type model map[uint32]map[int64]float64
+
+func (m model) put(id uint32, ts int64, v float64) {
+	if m[id] == nil {
+		m[id] = map[int64]float64{}
+	}
+	m[id][ts] = v
+}
+
+// brute computes the rows of one object's samples directly (two passes).
+func brute(samples map[int64]float64, res Resolution) []Row {
+	ts := make([]int64, 0, len(samples))
+	for t, v := range samples {
+		if usable(v) {
+			ts = append(ts, t)
+		}
+	}
+	slices.Sort(ts)
+	var out []Row
+	for i := 0; i < len(ts); {
+		start := res.WindowStart(ts[i])
+		j := i
+		for j < len(ts) && res.WindowStart(ts[j]) == start {
+			j++
+		}
+		r := Row{Start: start, Count: uint64(j - i), Min: math.Inf(1), Max: math.Inf(-1)}
+		for _, t := range ts[i:j] {
+			v := samples[t]
+			r.Sum += v
+			r.Min = min(r.Min, v)
+			r.Max = max(r.Max, v)
+		}
+		r.Mean = r.Sum / float64(r.Count)
+		for _, t := range ts[i:j] {
+			d := samples[t] - r.Mean
+			r.M2 += d * d
+		}
+		r.First, r.FirstTs = samples[ts[i]], ts[i]
+		r.Last, r.LastTs = samples[ts[j-1]], ts[j-1]
+		out = append(out, r)
+		i = j
+	}
+	return out
+}
+
+func maxAbs(samples map[int64]float64, start, length int64) float64 {
+	m := 0.0
+	for t, v := range samples {
+		if t >= start && t < start+length && usable(v) {
+			m = max(m, math.Abs(v))
+		}
+	}
+	return m
+}
+
+// rowsEqual compares a stored row with the brute-force one within
+// 1e-9 × max(|a|, |b|, max |v|) (DESIGN.md §5).
+func rowsEqual(got, want *Row, maxV float64) error {
+	if got.Start != want.Start || got.Count != want.Count || got.FirstTs != want.FirstTs || got.LastTs != want.LastTs {
+		return fmt.Errorf("start/count/firstTs/lastTs %d/%d/%d/%d, want %d/%d/%d/%d",
+			got.Start, got.Count, got.FirstTs, got.LastTs, want.Start, want.Count, want.FirstTs, want.LastTs)
+	}
+	for _, f := range []struct {
+		name string
+		a, b float64
+	}{
+		{"sum", got.Sum, want.Sum}, {"mean", got.Mean, want.Mean}, {"std", got.Std(), want.Std()},
+		{"min", got.Min, want.Min}, {"max", got.Max, want.Max}, {"first", got.First, want.First}, {"last", got.Last, want.Last},
+	} {
+		tol := 1e-9 * max(math.Abs(f.a), math.Abs(f.b), maxV)
+		if math.Abs(f.a-f.b) > tol {
+			return fmt.Errorf("%s %v, want %v (tolerance %g)", f.name, f.a, f.b, tol)
+		}
+	}
+	return nil
+}
+
+// checkRows compares every row of every resolution of ids with the brute
+// force over m.
+func checkRows(t testing.TB, r *Rollups, m model, ids []uint32, label string) {
+	t.Helper()
+	for _, res := range []Resolution{Quarters, Hours, Days} {
+		got := map[uint32][]Row{}
+		err := r.Rows(context.Background(), ids, res, 0, tsdb.MaxTimestamp, func(id uint32, row *Row) error {
+			got[id] = append(got[id], *row)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: Rows %s: %v", label, res, err)
+		}
+		for _, id := range ids {
+			want := brute(m[id], res)
+			g := got[id]
+			if len(g) != len(want) {
+				t.Fatalf("%s: object %d %s: %d rows, want %d\n got %v\nwant %v", label, id, res, len(g), len(want), starts(g), starts(want))
+			}
+			for i := range want {
+				if err := rowsEqual(&g[i], &want[i], maxAbs(m[id], want[i].Start, res.Millis())); err != nil {
+					t.Fatalf("%s: object %d %s window %s: %v", label, id, res, fmtTs(want[i].Start), err)
+				}
+			}
+		}
+	}
+}
+
+func starts(rows []Row) []string {
+	var s []string
+	for _, r := range rows {
+		s = append(s, fmt.Sprintf("%s(%d)", fmtTs(r.Start), r.Count))
+	}
+	return s
+}

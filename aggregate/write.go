@@ -1,0 +1,478 @@
+package aggregate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/tsgate/tsgate/tsdb"
+)
+
+// Append stores b in the DB (tsdb.DB.Append with the same arguments and the
+// same errors) and brings the rollups up to date before returning, so a
+// write acknowledged after it returns nil is visible in Rows.
+//
+// It is the write path's only entry: samples appended to the DB directly are
+// not reflected in rollups until Rebuild. Before the samples go to tsdb, an
+// intent naming their (object, day) pairs is written to Pebble without
+// waiting for fsync; tsdb's fsync makes it durable with them, so a crash at
+// any point leaves either the rows or an intent that Open recomputes.
+//
+// In-order samples (later than everything observed for their object) update
+// the open 15-minute accumulator in memory; closed hours and days are
+// written in bulk. A sample at or before what was observed for its object
+// (late, or overwriting) makes its bucket be recomputed from raw data: the
+// open hour when it falls there, else its whole UTC day.
+//
+// An error after tsdb accepted the samples is returned wrapped ("samples
+// stored, rollups not updated"); the rows are then repaired at the next
+// Open.
+func (r *Rollups) Append(ctx context.Context, b *tsdb.Batch, dup tsdb.Duplicates) error {
+	if b.Len() == 0 {
+		return r.db.Append(ctx, b, dup)
+	}
+	seq, err := r.prepare(b)
+	if err != nil {
+		return err
+	}
+	err = r.db.Append(ctx, b, dup)
+	if err != nil {
+		if notApplied(err) {
+			r.finish(seq)
+			return err
+		}
+		// The samples may be stored: recompute what they touch.
+		if oerr := r.observe(b, seq, true); oerr != nil {
+			return errors.Join(err, oerr)
+		}
+		return err
+	}
+	if err := r.observe(b, seq, false); err != nil {
+		return fmt.Errorf("aggregate: samples stored, rollups not updated: %w", err)
+	}
+	return nil
+}
+
+// notApplied reports whether an Append error guarantees that nothing of the
+// batch was stored (tsdb returns these before its WAL write).
+func notApplied(err error) bool {
+	var se *tsdb.SampleError
+	return errors.As(err, &se) || errors.Is(err, tsdb.ErrClosed) || errors.Is(err, tsdb.ErrUnknownSeries) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// sampleValue returns a numeric sample's value as float64; ok is false for
+// bool and string samples.
+func sampleValue(v tsdb.Value) (float64, bool) {
+	switch v.Type {
+	case tsdb.Float:
+		return v.Float(), true
+	case tsdb.Int:
+		return float64(v.Int()), true
+	}
+	return 0, false
+}
+
+// prepare loads the states of the batch's objects (before tsdb counts the
+// batch in their stats) and writes the intent. seq 0: no numeric sample.
+func (r *Rollups) prepare(b *tsdb.Batch) (uint64, error) {
+	r.mu.Lock()
+	if r.mu.closed {
+		r.mu.Unlock()
+		return 0, ErrClosed
+	}
+	if err := r.brokenErr(); err != nil {
+		r.mu.Unlock()
+		return 0, err
+	}
+	r.mu.epoch++
+	ep := r.mu.epoch
+	touched := r.mu.touched[:0]
+	n := b.Len()
+	for i := 0; i < n; i++ {
+		id, ts, val := b.Sample(i)
+		if _, ok := sampleValue(val); !ok {
+			continue
+		}
+		st := r.stateLocked(id)
+		if st == nil {
+			var err error
+			if st, err = r.loadLocked(id); err != nil {
+				r.mu.touched = touched[:0]
+				r.mu.Unlock()
+				return 0, err
+			}
+			if st == nil {
+				continue // unknown series: Append reports it
+			}
+		}
+		if st.epoch != ep {
+			st.epoch, st.bmin, st.bmax = ep, ts, ts
+			touched = append(touched, st)
+		} else if ts < st.bmin {
+			st.bmin = ts
+		} else if ts > st.bmax {
+			st.bmax = ts
+		}
+	}
+	if len(touched) == 0 {
+		r.mu.touched = touched
+		r.mu.Unlock()
+		return 0, nil
+	}
+	// Group the objects by their day range (one group for time-major data).
+	groups := r.mu.groups[:0]
+	for _, st := range touched {
+		lo, hi := st.bmin/dayMs, st.bmax/dayMs
+		gi := -1
+		for j := range groups {
+			if groups[j].dayLo == lo && groups[j].dayHi == hi {
+				gi = j
+				break
+			}
+		}
+		if gi < 0 {
+			if len(groups) < cap(groups) {
+				groups = groups[:len(groups)+1]
+				groups[len(groups)-1].dayLo, groups[len(groups)-1].dayHi = lo, hi
+				groups[len(groups)-1].ids = groups[len(groups)-1].ids[:0]
+			} else {
+				groups = append(groups, intentGroup{dayLo: lo, dayHi: hi})
+			}
+			gi = len(groups) - 1
+		}
+		groups[gi].ids = append(groups[gi].ids, st.id)
+	}
+	bp := intentBufs.Get().(*[]byte)
+	rec := appendIntent((*bp)[:0], groups)
+	r.mu.groups = groups
+	clear(touched)
+	r.mu.touched = touched[:0]
+	seq := r.mu.nextSeq
+	r.mu.nextSeq++
+	r.mu.inflight[seq]++
+	r.mu.sinceCk++
+	if r.mu.sinceCk >= r.opts.CheckpointIntents {
+		r.triggerCheckpoint()
+	}
+	r.mu.Unlock()
+	err := r.pdb.Set(intentKey(seq), rec, pebble.NoSync)
+	*bp = rec
+	intentBufs.Put(bp)
+	if err != nil {
+		r.finish(seq)
+		return 0, fmt.Errorf("aggregate: cannot write rollup intent: %w", err)
+	}
+	return seq, nil
+}
+
+func (r *Rollups) triggerCheckpoint() {
+	select {
+	case r.ckCh <- struct{}{}:
+	default:
+	}
+}
+
+// finish marks intent seq as observed (its checkpoint may delete it).
+func (r *Rollups) finish(seq uint64) {
+	if seq == 0 {
+		return
+	}
+	r.mu.Lock()
+	r.finishLocked(seq)
+	r.mu.Unlock()
+}
+
+func (r *Rollups) finishLocked(seq uint64) {
+	if seq == 0 {
+		return
+	}
+	if n := r.mu.inflight[seq]; n > 1 {
+		r.mu.inflight[seq] = n - 1
+	} else {
+		delete(r.mu.inflight, seq)
+	}
+}
+
+// observe folds an appended batch into the rollups. allLate treats every
+// sample as late (recompute from raw data), for batches whose fate is
+// unknown.
+func (r *Rollups) observe(b *tsdb.Batch, seq uint64, allLate bool) error {
+	r.mu.Lock()
+	if r.mu.closed {
+		r.mu.Unlock()
+		return ErrClosed
+	}
+	lates := r.mu.lates[:0]
+	n := b.Len()
+	var err error
+	for i := 0; i < n; i++ {
+		id, ts, val := b.Sample(i)
+		v, ok := sampleValue(val)
+		if !ok {
+			continue
+		}
+		st := r.stateLocked(id)
+		if st == nil {
+			// Dropped since prepare (rebuild, delete): reload; tsdb's stats
+			// now include this batch, so its samples count as late.
+			if st, err = r.loadLocked(id); err != nil {
+				break
+			}
+			if st == nil {
+				continue
+			}
+		}
+		if allLate || ts <= st.maxTs || ts < st.hour {
+			lates = append(lates, late{st, ts})
+			continue
+		}
+		if ts-st.hour >= hourMs {
+			r.advanceLocked(st, hourStart(ts))
+		}
+		if usable(v) {
+			st.q[(ts-st.hour)/quarterMs].Add(ts, v)
+		}
+		st.maxTs = ts
+		r.markDirtyLocked(st)
+	}
+	if err == nil && len(lates) > 0 {
+		err = r.resolveLatesLocked(lates)
+	}
+	clear(lates)
+	r.mu.lates = lates[:0]
+	r.finishLocked(seq)
+	var pb *pebble.Batch
+	big := r.mu.pending.Len() >= r.opts.PendingBytes
+	if big {
+		pb = r.takePendingLocked()
+	}
+	r.mu.Unlock()
+	if big {
+		if cerr := r.commitTaken(pb, pebble.NoSync); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// resolveLatesLocked recomputes the buckets of late samples from raw data,
+// once per (object, bucket). The decision is taken after the whole batch was
+// folded in, against the objects' final open hours.
+func (r *Rollups) resolveLatesLocked(lates []late) error {
+	days := r.mu.days
+	defer clear(days)
+	for _, l := range lates {
+		st := l.st
+		if r.stateLocked(st.id) != st {
+			continue // dropped meanwhile
+		}
+		if l.ts >= st.hour && l.ts-st.hour < hourMs {
+			k := stDay{st, st.hour + 1} // +1: distinct from day keys
+			if _, done := days[k]; done {
+				continue
+			}
+			days[k] = struct{}{}
+			if err := r.rescanHourLocked(st); err != nil {
+				return err
+			}
+			continue
+		}
+		k := stDay{st, dayStart(l.ts)}
+		if _, done := days[k]; done {
+			continue
+		}
+		days[k] = struct{}{}
+		if err := r.recomputeDayLocked(st.id, st, k.day); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// advanceLocked closes st's open hour (and its day when h is in another
+// day), writing their records, and opens hour h.
+func (r *Rollups) advanceLocked(st *objState, h int64) {
+	d := dayStart(h)
+	if st.hour != noWindow {
+		r.putHourLocked(st.id, st.hour, &st.q)
+		hr := st.q.row(st.hour)
+		st.dayAcc.Merge(&hr)
+		if d != st.day {
+			r.putDayLocked(st.id, st.day, &st.dayAcc)
+			st.dayAcc = Row{Start: d}
+		}
+	} else {
+		st.dayAcc = Row{Start: d}
+	}
+	st.hour, st.day = h, d
+	st.q.reset(h)
+	r.markDirtyLocked(st)
+}
+
+// loadLocked creates the state of id from tsdb's stats and the stored
+// records of its open day. It returns nil for unknown series.
+func (r *Rollups) loadLocked(id uint32) (*objState, error) {
+	stats, err := r.db.Stats(id)
+	if err != nil {
+		if errors.Is(err, tsdb.ErrUnknownSeries) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("aggregate: cannot read stats of object %d: %w", id, err)
+	}
+	st := &objState{id: id, maxTs: noWindow, hour: noWindow, day: noWindow}
+	if stats.NWrites > 0 {
+		m := stats.LastTs
+		st.maxTs, st.hour, st.day = m, hourStart(m), dayStart(m)
+		st.q.reset(st.hour)
+		st.dayAcc = Row{Start: st.day}
+		if err := r.loadOpenDay(st); err != nil {
+			var ce *CorruptionError
+			if !errors.As(err, &ce) {
+				return nil, err
+			}
+			r.log.Error("aggregate: recomputing a damaged day from raw data", "err", err)
+			r.putStateLocked(st)
+			if err := r.recomputeDayLocked(id, st, st.day); err != nil {
+				r.dropStateLocked(id)
+				return nil, err
+			}
+			return st, nil
+		}
+	}
+	r.putStateLocked(st)
+	return st, nil
+}
+
+// loadOpenDay reads the hour records of st's open day up to its open hour.
+func (r *Rollups) loadOpenDay(st *objState) error {
+	it, err := r.pdb.NewIter(&pebble.IterOptions{
+		LowerBound: recKey(st.id, recHour, st.day),
+		UpperBound: recKey(st.id, recHour, st.hour+1),
+	})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var hr Row
+	for it.First(); it.Valid(); it.Next() {
+		_, _, start, ok := parseRecKey(it.Key())
+		if !ok {
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if start == st.hour {
+			if err := decodeHourRecord(&st.q, start, v); err != nil {
+				return &CorruptionError{Key: append([]byte(nil), it.Key()...), Err: err}
+			}
+			continue
+		}
+		if err := decodeHourRow(&hr, start, v); err != nil {
+			return &CorruptionError{Key: append([]byte(nil), it.Key()...), Err: err}
+		}
+		st.dayAcc.Merge(&hr)
+	}
+	return it.Error()
+}
+
+// scan feeds fn the usable numeric samples of id in [from, to] and returns
+// the greatest timestamp seen (NaN included), or noWindow. An unknown series
+// has no samples.
+func (r *Rollups) scan(id uint32, from, to int64, fn func(ts int64, v float64)) (int64, error) {
+	rawMax := int64(noWindow)
+	it, err := r.db.Scan(id, max(from, tsdb.MinTimestamp), min(to, tsdb.MaxTimestamp))
+	if err != nil {
+		if errors.Is(err, tsdb.ErrUnknownSeries) {
+			return rawMax, nil
+		}
+		return rawMax, fmt.Errorf("aggregate: cannot read object %d: %w", id, err)
+	}
+	switch it.Type() {
+	case tsdb.Float:
+		for it.Next() {
+			ts, v := it.Timestamp(), it.Float()
+			rawMax = ts
+			if usable(v) {
+				fn(ts, v)
+			}
+		}
+	case tsdb.Int:
+		for it.Next() {
+			rawMax = it.Timestamp()
+			fn(rawMax, float64(it.Int()))
+		}
+	}
+	if err := it.Close(); err != nil {
+		return rawMax, fmt.Errorf("aggregate: cannot read object %d: %w", id, err)
+	}
+	return rawMax, nil
+}
+
+// rescanHourLocked recomputes st's open hour from raw data.
+func (r *Rollups) rescanHourLocked(st *objState) error {
+	h := st.hour
+	q := &r.mu.hours[0]
+	q.reset(h)
+	rawMax, err := r.scan(st.id, h, h+hourMs-1, func(ts int64, v float64) {
+		q[(ts-h)/quarterMs].Add(ts, v)
+	})
+	if err != nil {
+		return err
+	}
+	st.q = *q
+	st.maxTs = max(st.maxTs, rawMax)
+	r.markDirtyLocked(st)
+	r.m.hourRecomp.Inc()
+	return nil
+}
+
+// recomputeDayLocked recomputes UTC day d of id from raw data and writes all
+// its records. st (nil when id has no state) is updated when d is its open
+// day, or advanced to d when d is later.
+func (r *Rollups) recomputeDayLocked(id uint32, st *objState, d int64) error {
+	if st != nil && (st.hour == noWindow || d > st.day) {
+		r.advanceLocked(st, d)
+	}
+	hours := &r.mu.hours
+	for i := range hours {
+		hours[i].reset(d + int64(i)*hourMs)
+	}
+	rawMax, err := r.scan(id, d, d+dayMs-1, func(ts int64, v float64) {
+		o := ts - d
+		hours[o/hourMs][(o%hourMs)/quarterMs].Add(ts, v)
+	})
+	if err != nil {
+		return err
+	}
+	open := 24 // index of the open hour in d, 24: d is a closed day
+	if st != nil && d == st.day {
+		st.maxTs = max(st.maxTs, rawMax)
+		if st.maxTs >= d {
+			st.hour = hourStart(st.maxTs)
+		}
+		open = int((st.hour - d) / hourMs)
+	}
+	_ = r.mu.pending.DeleteRange(recKey(id, recHour, d), recKey(id, recHour, d+dayMs), nil)
+	day := Row{Start: d}
+	for i := range hours {
+		if i == open {
+			st.dayAcc = day
+		}
+		if !hours[i].empty() {
+			r.putHourLocked(id, d+int64(i)*hourMs, &hours[i])
+			hr := hours[i].row(d + int64(i)*hourMs)
+			day.Merge(&hr)
+		}
+	}
+	r.putDayLocked(id, d, &day)
+	if open < 24 {
+		st.q = hours[open]
+		r.markDirtyLocked(st)
+	}
+	r.m.dayRecomp.Inc()
+	return nil
+}
