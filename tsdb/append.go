@@ -142,19 +142,27 @@ func (db *DB) Append(ctx context.Context, b *Batch, dup Duplicates) error {
 	// 1. Validate and resolve series, without locks.
 	sc.sers = sc.sers[:0]
 	var mask stripeMask
-	var last *series
+	// One read lock for the whole batch; misses load from Pebble after it.
+	db.tab.mu.RLock()
+	miss := false
+	for _, id := range b.ids {
+		s := db.tab.getLocked(id)
+		miss = miss || s == nil
+		sc.sers = append(sc.sers, s)
+	}
+	db.tab.mu.RUnlock()
 	for i, id := range b.ids {
-		s := last
-		if s == nil || s.id != id {
+		s := sc.sers[i]
+		if s == nil && miss {
 			var err error
 			if s, err = db.series(id); err != nil {
 				return err
 			}
+			sc.sers[i] = s
 		}
 		if s == nil {
 			return &SampleError{Index: i, ID: id, Timestamp: b.ts[i], Err: ErrUnknownSeries}
 		}
-		last = s
 		if b.types[i] != s.typ {
 			return &SampleError{Index: i, ID: id, Timestamp: b.ts[i],
 				Err: fmt.Errorf("%w: %s value for a %s series", ErrWrongType, b.types[i], s.typ)}
@@ -165,7 +173,6 @@ func (db *DB) Append(ctx context.Context, b *Batch, dup Duplicates) error {
 		if s.typ == String && strLen(b.nums[i]) > MaxStringLen {
 			return &SampleError{Index: i, ID: id, Timestamp: b.ts[i], Err: ErrValueTooLarge}
 		}
-		sc.sers = append(sc.sers, s)
 		mask.add(id)
 	}
 	// 2. Encode the WAL record outside the locks.

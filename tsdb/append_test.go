@@ -132,3 +132,35 @@ func TestAppendScanBasic(t *testing.T) {
 		t.Fatalf("failed batches left samples: %v", check2)
 	}
 }
+
+// TestAppendAllocs: Append allocates per call (Pebble batch, pools), never per
+// sample: a batch of 5000 costs about what a batch of 50 does.
+func TestAppendAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts are noisy under -short parallel runs")
+	}
+	db := openTest(t, t.TempDir(), Options{})
+	defer db.Close()
+	for id := uint32(1); id <= 50; id++ {
+		mustCreate(t, db, id, Float)
+	}
+	ts := int64(0)
+	allocs := func(n int) float64 {
+		var b Batch
+		return testing.AllocsPerRun(20, func() {
+			b.Reset()
+			for i := 0; i < n; i++ {
+				b.AddFloat(uint32(1+i%50), ts+int64(i/50), float64(i))
+			}
+			ts += int64(n/50) + 1
+			if err := db.Append(context.Background(), &b, Reject); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	small, big := allocs(50), allocs(5000)
+	t.Logf("allocs per Append: 50 samples %.0f, 5000 samples %.0f", small, big)
+	if big > small+60 {
+		t.Fatalf("Append of 5000 samples allocates %.0f times vs %.0f for 50: per-sample allocation?", big, small)
+	}
+}

@@ -26,9 +26,6 @@ type Options struct {
 	MaxBlockSamples int
 	// PebbleCacheBytes is Pebble's block cache size. 0 means 64 MiB.
 	PebbleCacheBytes int64
-	// ReadOnly opens the store without writing (no creation, no replay writes).
-	// Reserved; not implemented yet.
-	ReadOnly bool
 }
 
 func (o Options) withDefaults() Options {
