@@ -19,10 +19,11 @@ import (
 )
 
 var (
-	benchObjects   = flag.Int("tsdb.objects", dataset.StandardObjects, "objects of the standard dataset in BenchmarkBytesPerSample")
-	benchPoints    = flag.Int("tsdb.points", dataset.StandardPoints, "points per object in BenchmarkBytesPerSample")
-	benchAppenders = flag.Int("tsdb.appenders", 4, "concurrent appenders of BenchmarkAppend")
-	benchDir       = flag.String("tsdb.benchdir", "", "directory for benchmark stores (default: a temp dir)")
+	benchObjects       = flag.Int("tsdb.objects", dataset.StandardObjects, "objects of the standard dataset in BenchmarkBytesPerSample")
+	benchPoints        = flag.Int("tsdb.points", dataset.StandardPoints, "points per object in BenchmarkBytesPerSample")
+	benchAppenders     = flag.Int("tsdb.appenders", 4, "concurrent appenders of BenchmarkAppend")
+	benchDir           = flag.String("tsdb.benchdir", "", "directory for benchmark stores (default: a temp dir)")
+	benchReplaySamples = flag.Int("tsdb.replay.samples", 5_000_000, "head samples of BenchmarkReplay")
 )
 
 func benchTempDir(b *testing.B) string {
@@ -305,4 +306,40 @@ func rssBytes() int64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkReplay measures Open's WAL replay of a head of -tsdb.replay.samples
+// samples of the standard dataset (no flush before Close).
+func BenchmarkReplay(b *testing.B) {
+	dir := benchTempDir(b)
+	n := *benchReplaySamples
+	objects := dataset.StandardObjects
+	db, err := Open(dir, Options{HeadBytes: 1 << 40})
+	if err != nil {
+		b.Fatal(err)
+	}
+	createSeriesBulk(b, db, objects, Float)
+	for _, bt := range standardBatches(objects, n/objects, 5000) {
+		if err := db.Append(context.Background(), bt, Reject); err != nil {
+			b.Fatal(err)
+		}
+	}
+	headBytes := db.headBytes.Load()
+	db.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		db, err := Open(dir, Options{HeadBytes: 1 << 40})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if db.headSamples.Load() != int64(n) {
+			b.Fatalf("replayed %d samples, want %d", db.headSamples.Load(), n)
+		}
+		db.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(n)/(b.Elapsed().Seconds()/float64(b.N)), "samples/s")
+	b.ReportMetric(float64(headBytes)/(1<<20), "head-MiB")
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*float64(DefaultHeadBytes)/float64(headBytes), "s-per-default-head")
 }
