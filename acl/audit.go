@@ -59,11 +59,15 @@ func (l *auditLog) init(db *pebble.DB) error {
 		return err
 	}
 	defer it.Close()
+	// Ids grow with time: the newest entries hold the largest (a backwards clock
+	// step is covered by looking at the last 1000, not the whole log).
 	var max uint64
-	for it.First(); it.Valid(); it.Next() {
+	n := 0
+	for it.Last(); it.Valid() && n < 1000; it.Prev() {
 		if k := it.Key(); len(k) == 17 {
 			max = max0(max, binary.BigEndian.Uint64(k[9:]))
 		}
+		n++
 	}
 	l.nextID = max + 1
 	return it.Error()
