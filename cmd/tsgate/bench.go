@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,6 +35,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "ingest":
 		return benchIngest(ctx, args[1:], stdout, stderr)
+	case "compare":
+		return benchCompare(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, benchUsage)
 		return nil
@@ -154,4 +157,40 @@ func writeResult(w io.Writer, c commonFlags, v any, table func(io.Writer)) error
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func benchCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flagSet("bench compare", stderr)
+	self, _ := os.Executable()
+	var o bench.CompareOptions
+	var systems string
+	var asJSON, quiet bool
+	fs.StringVar(&o.Tsgate, "tsgate", self, "tsgate binary to start")
+	fs.StringVar(&o.VM, "vm", "victoria-metrics", "VictoriaMetrics binary (Debian package victoria-metrics)")
+	fs.StringVar(&o.Influx, "influxd", "influxd", "InfluxDB 1.x server binary (Debian package influxdb)")
+	fs.StringVar(&systems, "systems", "tsgate,victoriametrics,influxdb", "systems to run, in order")
+	fs.StringVar(&o.Dir, "dir", "", "work directory for data and logs (default: a temp dir, removed after)")
+	fs.IntVar(&o.Port, "port", 18480, "first 127.0.0.1 port; each system takes the next ten")
+	fs.IntVar(&o.Objects, "objects", 10_000, "dataset objects")
+	fs.IntVar(&o.Points, "points", 500, "points per object (objects × points samples per system)")
+	fs.IntVar(&o.Batch, "batch", 5000, "samples per request")
+	fs.IntVar(&o.Concurrency, "concurrency", 8, "connections")
+	fs.BoolVar(&o.JSON, "bbdata-json", true, "also measure tsgate's BBData JSON ingest")
+	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	fs.BoolVar(&quiet, "quiet", false, "no progress bar even on a terminal")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	o.Systems = strings.Split(systems, ",")
+	o.Log = stderr
+	if !quiet && isTerminal(os.Stderr) {
+		o.Progress = os.Stderr
+	}
+	res, err := bench.Compare(ctx, o)
+	if res != nil {
+		if werr := writeResult(stdout, commonFlags{json: asJSON}, res, res.WriteTable); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
 }
