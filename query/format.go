@@ -210,7 +210,7 @@ func appendValue(dst []byte, it *tsdb.Iterator, quoted bool) []byte {
 	switch it.Type() {
 	case tsdb.Float:
 		if m, e, ok := it.Decimal(); ok {
-			return appendDecimalCanonical(dst, m, e, it)
+			return appendDecimalCanonical(dst, m, e, it.Float())
 		}
 		return api.AppendValueFloat(dst, it.Float())
 	case tsdb.Int:
@@ -224,7 +224,7 @@ func appendValue(dst []byte, it *tsdb.Iterator, quoted bool) []byte {
 // appendDecimalCanonical prints m × 10^e as Java's Double.toString would print the float it
 // denotes: plain with at least one decimal when 1e-3 ≤ |v| < 1e7, scientific otherwise (via
 // api.AppendValueFloat). It reads the stored decimal digits: no shortest-float search.
-func appendDecimalCanonical(dst []byte, m int64, e int16, it *tsdb.Iterator) []byte {
+func appendDecimalCanonical(dst []byte, m int64, e int16, f float64) []byte {
 	if m == 0 {
 		return append(dst, '0', '.', '0')
 	}
@@ -237,7 +237,7 @@ func appendDecimalCanonical(dst []byte, m int64, e int16, it *tsdb.Iterator) []b
 		nd++
 	}
 	if mag := nd + int(e); mag <= -3 || mag > 7 {
-		return api.AppendValueFloat(dst, it.Float())
+		return api.AppendValueFloat(dst, f)
 	}
 	n := len(dst)
 	dst = tsdb.AppendDecimal(dst, m, e)

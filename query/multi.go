@@ -44,7 +44,7 @@ func (h *Handler) query(ctx *fasthttp.RequestCtx) {
 	}
 	var g Granularity
 	var fields fieldSet
-	if err == nil {
+	if err == nil && req.Granularity != "" {
 		g, err = parseGranularity(req.Granularity, true)
 	}
 	if err == nil {
@@ -270,10 +270,30 @@ func intersectSorted(a, b []uint32) []uint32 {
 	return out
 }
 
-// checkMultiPoints enforces MaxQueryPoints over all targets before the first byte.
+// checkMultiPoints enforces MaxQueryPoints over all targets before the first byte: first
+// with cheap upper bounds (stored counts, number of windows), then, when they exceed the cap,
+// by counting the rows.
 func (h *Handler) checkMultiPoints(targets []target, g Granularity, from, to int64, limit int64) error {
 	maxp := h.opts.MaxQueryPoints
-	if maxp <= 0 || limit < 0 || (limit > 0 && limit <= maxp) {
+	if maxp <= 0 || limit < 0 || (limit > 0 && limit <= maxp) || from > to {
+		return nil
+	}
+	var bound int64
+	for i := range targets {
+		if g == Raw {
+			st, err := h.db.Stats(targets[i].id)
+			if err == nil {
+				bound += int64(st.Count)
+			}
+		} else {
+			step := g.Millis()
+			bound += (alignDown(to, step)-alignUp(from, step))/step + 1
+		}
+		if bound > maxp {
+			break
+		}
+	}
+	if bound <= maxp {
 		return nil
 	}
 	var n int64
@@ -282,20 +302,14 @@ func (h *Handler) checkMultiPoints(targets []target, g Granularity, from, to int
 		var k int64
 		var err error
 		if g == Raw {
-			k, err = h.countRaw(t, clip(max(from, tsdb.MinTimestamp), min(to, tsdb.MaxTimestamp), t.windows), maxp+1-n)
+			k, err = h.scanCount(t, clip(max(from, tsdb.MinTimestamp), min(to, tsdb.MaxTimestamp), t.windows), maxp+1-n)
 		} else {
-			step := g.Millis()
-			if from <= to {
-				k = (alignDown(to, step)-alignUp(from, step))/step + 1
-			}
-			if n+k > maxp {
-				k, err = h.countRows(t, g, from, to, maxp+1-n)
-			}
+			k, err = h.countRows(t, g, from, to, maxp+1-n)
 		}
 		if err != nil {
 			return err
 		}
-		if n += max(k, 0); n > maxp {
+		if n += k; n > maxp {
 			return tooManyPoints(maxp)
 		}
 	}

@@ -167,8 +167,8 @@ func tooManyPoints(maxp int64) error {
 	return api.WrongParams("the query would return more than %d points (--max-query-points): narrow the range, select fewer objects, use a rollup granularity or a limit", maxp)
 }
 
-// countRaw counts t's samples in spans, stopping at stop: the stored count when it is
-// already below stop, else a scan of timestamps.
+// countRaw counts t's samples in spans, stopping at stop: the stored count bounds it
+// (returned when it is already below stop), else the timestamps are scanned.
 func (h *Handler) countRaw(t *target, spans []span, stop int64) (int64, error) {
 	st, err := h.db.Stats(t.id)
 	if err != nil {
@@ -178,12 +178,20 @@ func (h *Handler) countRaw(t *target, spans []span, stop int64) (int64, error) {
 		return 0, err
 	}
 	if int64(st.Count) < stop {
-		return int64(st.Count), nil
+		return int64(st.Count), nil // an upper bound below the cap is enough
 	}
+	return h.scanCount(t, spans, stop)
+}
+
+// scanCount counts t's samples in spans exactly, stopping at stop.
+func (h *Handler) scanCount(t *target, spans []span, stop int64) (int64, error) {
 	var n int64
 	for _, sp := range spans {
 		it, err := h.db.Scan(t.id, sp.from, sp.to)
 		if err != nil {
+			if errors.Is(err, tsdb.ErrUnknownSeries) {
+				return 0, nil
+			}
 			return 0, err
 		}
 		for n < stop && it.Next() {

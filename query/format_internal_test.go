@@ -1,0 +1,81 @@
+package query
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tsgate/tsgate/api"
+	"github.com/tsgate/tsgate/tsdb"
+)
+
+// TestDecimalCanonical: printing the stored decimal gives exactly the canonical text of the
+// float (api.AppendValueFloat), for the usual sensor values and the edges of plain notation.
+func TestDecimalCanonical(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 1))
+	vals := []float64{0, 1, -1, 0.001, 0.0009999, 9999999.9, 1e7, 12.2, 1234, -0.05, 21.5, 1200, 1e-3, 123456.789, 0.1 + 0.2}
+	for range 200_000 {
+		dec := r.IntN(8)
+		v := math.Round((r.Float64()-0.5)*math.Pow(10, float64(r.IntN(12)-3))*math.Pow(10, float64(dec))) / math.Pow(10, float64(dec))
+		vals = append(vals, v)
+	}
+	for _, v := range vals {
+		m, e, ok := tsdb.FloatToDecimal(v)
+		if !ok {
+			continue
+		}
+		got := string(appendDecimalCanonical(nil, m, e, v))
+		want := string(api.AppendValueFloat(nil, v))
+		if got != want {
+			t.Fatalf("%v (m=%d e=%d): got %s want %s", v, m, e, got, want)
+		}
+		// blocks may keep trailing zeros under a shared exponent
+		if e > -10 && m < 1e8 && m > -1e8 {
+			if got := string(appendDecimalCanonical(nil, m*100, e-2, v)); got != want {
+				t.Fatalf("%v scaled: got %s want %s", v, got, want)
+			}
+		}
+	}
+}
+
+func TestClip(t *testing.T) {
+	f := func(from, to int64, ws []span, want []span) {
+		t.Helper()
+		var aw []aclWindow
+		if ws != nil {
+			aw = []aclWindow{}
+		}
+		for _, w := range ws {
+			aw = append(aw, aclWindow{w.from, w.to})
+		}
+		got := clip(from, to, toWindows(aw))
+		if len(got) != len(want) {
+			t.Fatalf("clip(%d,%d,%v) = %v, want %v", from, to, ws, got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("clip(%d,%d,%v) = %v, want %v", from, to, ws, got, want)
+			}
+		}
+	}
+	f(0, 100, nil, []span{{0, 100}})
+	f(100, 0, nil, nil)
+	f(0, 100, []span{}, nil)
+	f(0, 100, []span{{10, 20}}, []span{{10, 19}})
+	f(0, 100, []span{{50, 0}, {10, 20}}, []span{{10, 19}, {50, 100}})
+	f(0, 100, []span{{10, 30}, {20, 40}, {40, 45}}, []span{{10, 44}})
+	f(15, 16, []span{{10, 20}}, []span{{15, 16}})
+	f(200, 300, []span{{10, 20}}, nil)
+}
+
+func TestAlign(t *testing.T) {
+	for _, c := range []struct{ ts, step, down, up int64 }{
+		{0, 10, 0, 0}, {5, 10, 0, 10}, {10, 10, 10, 10}, {-5, 10, -10, 0}, {-10, 10, -10, -10},
+	} {
+		if d, u := alignDown(c.ts, c.step), alignUp(c.ts, c.step); d != c.down || u != c.up {
+			t.Fatalf("%+v: %d %d", c, d, u)
+		}
+	}
+}
