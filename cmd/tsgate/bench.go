@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -35,6 +36,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "ingest":
 		return benchIngest(ctx, args[1:], stdout, stderr)
+	case "query":
+		return benchQuery(ctx, args[1:], stdout, stderr)
+	case "mixed":
+		return benchMixed(ctx, args[1:], stdout, stderr)
 	case "compare":
 		return benchCompare(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help", "-help":
@@ -193,4 +198,151 @@ func benchCompare(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	return err
+}
+
+// queryFlags are the flags of the query generator, shared by query and mixed.
+type queryFlags struct {
+	kinds              string
+	concurrency, multi int
+	requests           int
+	window             time.Duration
+}
+
+func addQueryFlags(fs *flag.FlagSet, q *queryFlags, prefix string) {
+	fs.StringVar(&q.kinds, "kinds", strings.Join(bench.AllKinds, ","), "query kinds, rotated: raw, latest, aggregated, multi")
+	fs.IntVar(&q.concurrency, prefix+"concurrency", 8, "query connections, one request in flight on each")
+	fs.IntVar(&q.multi, "multi", 10, "objects per multi-object query (POST /query)")
+	fs.IntVar(&q.requests, "requests", 0, "stop after this many queries as well (0 = duration only)")
+	fs.DurationVar(&q.window, "window", time.Hour, "time span of raw and multi-object queries")
+}
+
+func (q *queryFlags) options(run *bench.IngestRun, points int, duration time.Duration) bench.QueryOptions {
+	return bench.QueryOptions{
+		URL: run.API().URL, API: run.API(), IDs: run.World().IDs, Points: points,
+		Kinds: strings.Split(q.kinds, ","), Concurrency: q.concurrency, Duration: duration,
+		Requests: q.requests, Window: q.window, Multi: q.multi,
+	}
+}
+
+// benchQuery sets up and preloads the dataset (line protocol, not measured), then queries it.
+func benchQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flagSet("bench query", stderr)
+	var f ingestFlags
+	var q queryFlags
+	var c commonFlags
+	addIngestFlags(fs, &f, "ingest-")
+	addCommonFlags(fs, &f, &c)
+	addQueryFlags(fs, &q, "")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if f.duration <= 0 {
+		f.duration = 10 * time.Second
+	}
+	o, err := f.options(stderr, &c)
+	if err != nil {
+		return err
+	}
+	o.Duration = 0 // the preload is bounded by its points
+	run, err := bench.PrepareIngest(ctx, o)
+	if err != nil {
+		return err
+	}
+	if !c.json {
+		fmt.Fprintf(stderr, "bench: preloading %d samples\n", run.Payload().Total)
+	}
+	pre, err := run.Run(ctx)
+	if err != nil {
+		return err
+	}
+	if pre.OK != pre.Requests {
+		return fmt.Errorf("bench: preload failed: %d of %d requests ok (%v)", pre.OK, pre.Requests, pre.ErrorSample)
+	}
+	qo := q.options(run, f.points, f.duration)
+	qo.Progress = o.Progress
+	res, err := bench.RunQueries(ctx, qo)
+	if err != nil {
+		return err
+	}
+	if err := writeResult(stdout, c, res, res.WriteTable); err != nil {
+		return err
+	}
+	if c.report != "" {
+		return bench.WriteReport(c.report, bench.Report{Query: res})
+	}
+	return nil
+}
+
+// MixedResult is the outcome of `tsgate bench mixed`.
+type mixedResult struct {
+	Ingest *bench.IngestResult `json:"ingest"`
+	Query  *bench.QueryResult  `json:"query"`
+}
+
+// benchMixed preloads the first half of the dataset's points, then ingests the second half
+// while querying the first, and reports both.
+func benchMixed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flagSet("bench mixed", stderr)
+	var f ingestFlags
+	var q queryFlags
+	var c commonFlags
+	addIngestFlags(fs, &f, "")
+	addCommonFlags(fs, &f, &c)
+	addQueryFlags(fs, &q, "query-")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	o, err := f.options(stderr, &c)
+	if err != nil {
+		return err
+	}
+	o.Progress = nil // two runs at once: no bars
+	run, err := bench.PrepareIngest(ctx, o)
+	if err != nil {
+		return err
+	}
+	half := len(run.Payload().Bodies) / 2
+	if half == 0 {
+		return fmt.Errorf("bench: mixed needs at least two requests' worth of samples (objects × points ≥ 2 × batch)")
+	}
+	pre, err := run.RunBodies(ctx, 0, half, nil)
+	if err != nil {
+		return err
+	}
+	if pre.OK != pre.Requests {
+		return fmt.Errorf("bench: preload failed: %d of %d requests ok (%v)", pre.OK, pre.Requests, pre.ErrorSample)
+	}
+	preloaded := int(pre.Samples) / f.objects // whole points stored
+	qctx, stopQueries := context.WithCancel(ctx)
+	defer stopQueries()
+	var (
+		qres *bench.QueryResult
+		qerr error
+		done = make(chan struct{})
+	)
+	dur := f.duration
+	if dur <= 0 {
+		dur = time.Hour // bounded by the ingest, which stops the queries
+	}
+	go func() {
+		defer close(done)
+		qres, qerr = bench.RunQueries(qctx, q.options(run, preloaded, dur))
+	}()
+	ires, ierr := run.RunBodies(ctx, half, len(run.Payload().Bodies), nil)
+	stopQueries()
+	<-done
+	if ierr != nil {
+		return ierr
+	}
+	if qerr != nil && !errors.Is(qerr, context.Canceled) {
+		return qerr
+	}
+	res := mixedResult{ires, qres}
+	if err := writeResult(stdout, c, res, func(w io.Writer) { ires.WriteTable(w); qres.WriteTable(w) }); err != nil {
+		return err
+	}
+	if c.report != "" {
+		return bench.WriteReport(c.report, bench.Report{Title: "tsgate bench mixed", Ingest: ires, Query: qres})
+	}
+	return nil
 }
