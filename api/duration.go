@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -79,6 +80,26 @@ func ParseDuration(s string) (time.Duration, error) {
 			i++
 		}
 	}
+}
+
+// FormatDuration renders d (whole seconds; a fraction is dropped) in the
+// grammar of ParseDuration with the largest units first and no separators:
+// 90d, 1d2h, 10y, 1h30m, 0s. ParseDuration(FormatDuration(d)) == d.Truncate(time.Second)
+// for every d ≥ 0. Negative durations render as "0s".
+func FormatDuration(d time.Duration) string {
+	var buf [48]byte
+	b := buf[:0]
+	if d < time.Second {
+		return "0s"
+	}
+	for _, u := range durationUnits {
+		if n := d / u.d; n > 0 {
+			b = strconv.AppendInt(b, int64(n), 10)
+			b = append(b, u.c)
+			d -= n * u.d
+		}
+	}
+	return string(b)
 }
 
 func durationErr(in, why string) error {

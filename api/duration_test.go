@@ -101,3 +101,36 @@ func TestParseExpirationDate(t *testing.T) {
 		t.Errorf("2015-01-01: %v", err)
 	}
 }
+
+func TestFormatDuration(t *testing.T) {
+	day := 24 * time.Hour
+	for d, want := range map[time.Duration]string{
+		0: "0s", -time.Hour: "0s", time.Second: "1s", 90 * day: "90d", 26 * time.Hour: "1d2h", 10 * Year: "10y",
+		Year + day + time.Hour + time.Minute + time.Second + time.Millisecond: "1y1d1h1m1s", 400 * day: "1y35d",
+	} {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"1d", "3h", "1d-2h", "1d-2m-3s", "10y", " 1d 2h ", "1y1d1h1m1s", "-1d", "1h1d", "99999999999999999999s"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDuration(s)
+		if err != nil {
+			if !errors.Is(err, ErrDurationSyntax) {
+				t.Fatalf("ParseDuration(%q): untyped error %v", s, err)
+			}
+			return
+		}
+		if d < 0 || d%time.Second != 0 {
+			t.Fatalf("ParseDuration(%q) = %v", s, d)
+		}
+		if d2, err := ParseDuration(FormatDuration(d)); err != nil || d2 != d {
+			t.Fatalf("ParseDuration(%q) = %v; FormatDuration → %q → %v, %v", s, d, FormatDuration(d), d2, err)
+		}
+	})
+}
