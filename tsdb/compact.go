@@ -3,6 +3,7 @@ package tsdb
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -29,7 +30,7 @@ func (db *DB) Compact(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		did, err := db.compactSeries(id)
+		did, err := db.compactSeries(id, MinTimestamp, MaxTimestamp, true)
 		if err != nil {
 			return err
 		}
@@ -45,12 +46,18 @@ func (db *DB) Compact(ctx context.Context) error {
 	return nil
 }
 
-// compactSeries rewrites one object's blocks when they overlap or are more
-// than needed. It holds flushMu (no flush or delete meanwhile), not the
-// stripe lock: the rewrite is one atomic batch of equal logical content.
-func (db *DB) compactSeries(id uint32) (bool, error) {
+// compactSeries merges blocks of one object. full: every block, when they
+// overlap or are more than ⌈n/MaxBlockSamples⌉ (Compact). Otherwise only the
+// groups of mutually overlapping blocks that touch [lo, hi] (the background
+// pass after a flush that wrote late data). It holds flushMu (no flush or
+// delete meanwhile), not the stripe lock: each rewrite is one atomic batch of
+// equal logical content.
+func (db *DB) compactSeries(id uint32, lo, hi int64, full bool) (bool, error) {
 	db.flushMu.Lock()
 	defer db.flushMu.Unlock()
+	if db.closed.Load() {
+		return false, ErrClosed
+	}
 	s, err := db.series(id)
 	if err != nil || s == nil {
 		return false, err
@@ -59,16 +66,16 @@ func (db *DB) compactSeries(id uint32) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	defer it.Close()
 	type bk struct {
 		key   []byte
 		parts blockKeyParts
-		count int
+	}
+	type group struct {
+		lo, hi int64
+		keys   [][]byte
 	}
 	var blocks []bk
 	total := 0
-	overlap := false
-	prevMax := int64(-1 << 63)
 	for it.First(); it.Valid(); it.Next() {
 		k, ok := parseBlockKey(it.Key())
 		if !ok {
@@ -76,36 +83,70 @@ func (db *DB) compactSeries(id uint32) (bool, error) {
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
+			it.Close()
 			return false, err
 		}
-		cnt := 0
 		if len(v) > 2 {
-			c, n := binary.Uvarint(v[2:])
-			if n > 0 {
-				cnt = int(c)
+			if c, n := binary.Uvarint(v[2:]); n > 0 {
+				total += int(c)
 			}
 		}
-		if k.minTs <= prevMax {
-			overlap = true
-		}
-		prevMax = max(prevMax, k.maxTs)
-		blocks = append(blocks, bk{append([]byte(nil), it.Key()...), k, cnt})
-		total += cnt
+		blocks = append(blocks, bk{append([]byte(nil), it.Key()...), k})
 	}
-	if err := it.Error(); err != nil {
+	if err := it.Close(); err != nil {
 		return false, err
 	}
-	need := (total + db.opts.MaxBlockSamples - 1) / db.opts.MaxBlockSamples
-	if !overlap && len(blocks) <= need {
-		return false, nil
+	// Groups of overlapping blocks (blocks are sorted by minTs).
+	var groups []group
+	for _, b := range blocks {
+		if n := len(groups); n > 0 && b.parts.minTs <= groups[n-1].hi {
+			g := &groups[n-1]
+			g.hi = max(g.hi, b.parts.maxTs)
+			g.keys = append(g.keys, b.key)
+			continue
+		}
+		groups = append(groups, group{b.parts.minTs, b.parts.maxTs, [][]byte{b.key}})
 	}
-	// Merge through a Scan-like walk of the blocks only (no head): iterate
-	// with an Iterator whose head sources are empty.
-	mit := &Iterator{db: db, id: id, typ: s.typ, from: MinTimestamp, to: MaxTimestamp, sc: getCodecScratch()}
-	mit.pit, err = db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(id), UpperBound: blockPrefixEnd(id)})
+	var todo []group
+	if full {
+		need := (total + db.opts.MaxBlockSamples - 1) / db.opts.MaxBlockSamples
+		if len(groups) == len(blocks) && len(blocks) <= need {
+			return false, nil
+		}
+		all := group{lo: MinTimestamp, hi: MaxTimestamp}
+		for _, b := range blocks {
+			all.keys = append(all.keys, b.key)
+		}
+		todo = append(todo, all)
+	} else {
+		for _, g := range groups {
+			if len(g.keys) > 1 && g.hi >= lo && g.lo <= hi {
+				todo = append(todo, g)
+			}
+		}
+	}
+	for _, g := range todo {
+		if err := db.mergeBlocksLocked(s, g.lo, g.hi, g.keys); err != nil {
+			return false, err
+		}
+	}
+	return len(todo) > 0, nil
+}
+
+// mergeBlocksLocked rewrites the blocks keys (all of s's blocks meeting
+// [lo, hi]) as non-overlapping blocks. Caller holds flushMu.
+func (db *DB) mergeBlocksLocked(s *series, lo, hi int64, keys [][]byte) error {
+	id := s.id
+	mit := &Iterator{db: db, id: id, typ: s.typ, from: lo, to: hi, sc: getCodecScratch()}
+	upper := blockPrefixEnd(id)
+	if hi < MaxTimestamp {
+		upper = blockSeekKey(id, hi+1)
+	}
+	var err error
+	mit.pit, err = db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(id), UpperBound: upper})
 	if err != nil {
 		putCodecScratch(mit.sc)
-		return false, err
+		return err
 	}
 	mit.pending = mit.pit.First()
 	mit.advancePending()
@@ -118,12 +159,12 @@ func (db *DB) compactSeries(id uint32) (bool, error) {
 		all.put(mit.Timestamp(), mit.cur.cols.nums[mit.ci], str, s.typ == String)
 	}
 	if err := mit.Close(); err != nil {
-		return false, err
+		return err
 	}
 	pb := db.pdb.NewBatch()
 	defer pb.Close()
-	for _, b := range blocks {
-		_ = pb.Delete(b.key, nil)
+	for _, k := range keys {
+		_ = pb.Delete(k, nil)
 	}
 	seq := db.seq.Add(1)
 	sc := getCodecScratch()
@@ -138,8 +179,29 @@ func (db *DB) compactSeries(id uint32) (bool, error) {
 	}
 	_ = pb.Set(metaSeqKey, binary.BigEndian.AppendUint64(nil, db.seq.Load()), nil)
 	if err := pb.Commit(pebble.Sync); err != nil {
-		return false, fmt.Errorf("tsdb: cannot compact object %d: %w", id, err)
+		return fmt.Errorf("tsdb: cannot compact object %d: %w", id, err)
 	}
-	db.blocks.Add(int64(len(ranges) - len(blocks)))
-	return true, nil
+	db.blocks.Add(int64(len(ranges) - len(keys)))
+	return nil
+}
+
+type compactJob struct {
+	id     uint32
+	lo, hi int64
+}
+
+// compactLoop merges overlapping blocks left by flushes of late data, in the
+// background, until Close.
+func (db *DB) compactLoop() {
+	defer db.wg.Done()
+	for {
+		select {
+		case <-db.quit:
+			return
+		case j := <-db.compactCh:
+			if _, err := db.compactSeries(j.id, j.lo, j.hi, false); err != nil && !errors.Is(err, ErrClosed) {
+				db.log.Error("tsdb: background compaction failed", "object", j.id, "err", err)
+			}
+		}
+	}
 }

@@ -53,6 +53,7 @@ type DB struct {
 	flushMu2  sync.Mutex
 	flushDone chan struct{}
 	flushCh   chan struct{}
+	compactCh chan compactJob
 	quit      chan struct{}
 	wg        sync.WaitGroup
 
@@ -122,7 +123,7 @@ func open(dir string, opts Options, lock *pebble.Lock) (*DB, error) {
 		return nil, fmt.Errorf("tsdb: cannot open store in %s: %w", dir, err)
 	}
 	db := &DB{dir: dir, opts: opts, log: opts.Logger, pdb: pdb, lock: lock,
-		flushDone: make(chan struct{}), flushCh: make(chan struct{}, 1), quit: make(chan struct{})}
+		flushDone: make(chan struct{}), flushCh: make(chan struct{}, 1), compactCh: make(chan compactJob, 4096), quit: make(chan struct{})}
 	if err := db.checkFormat(); err != nil {
 		_ = pdb.Close()
 		return nil, err
@@ -142,8 +143,9 @@ func open(dir string, opts Options, lock *pebble.Lock) (*DB, error) {
 		return nil, fmt.Errorf("tsdb: cannot replay WAL in %s: %w", dir, err)
 	}
 	db.m = newDBMetrics(db, opts.Metrics)
-	db.wg.Add(1)
+	db.wg.Add(2)
 	go db.flushLoop()
+	go db.compactLoop()
 	return db, nil
 }
 

@@ -46,6 +46,7 @@ type frozenSeries struct {
 	bmin   int64
 	bmax   int64
 	stats  bool
+	late   bool
 	reads  uint64
 	rdirty bool
 }
@@ -70,6 +71,10 @@ func (db *DB) flushLocked() error {
 	db.tab.mu.RLock()
 	db.lockAll()
 	cut := db.seq.Load()
+	// Blocks get a sequence of their own, above every earlier one: a
+	// background compaction may have taken cut itself for its merged blocks,
+	// which hold older data than this head.
+	bseq := db.seq.Add(1)
 	walCut := db.walBytes.Load()
 	db.tab.forEachLocked(func(s *series) {
 		f := frozenSeries{s: s}
@@ -80,6 +85,7 @@ func (db *DB) flushLocked() error {
 			f.c = s.frozen
 		}
 		if f.c != nil {
+			f.late = f.c.ts[0] <= s.blkMax // overlaps earlier blocks
 			s.blkMin = min(s.blkMin, f.c.ts[0])
 			s.blkMax = max(s.blkMax, f.c.ts[f.c.len()-1])
 			s.dirty = true
@@ -113,7 +119,7 @@ func (db *DB) flushLocked() error {
 			for _, r := range splitBlocks(c.len(), db.opts.MaxBlockSamples) {
 				ts := c.ts[r[0]:r[1]]
 				buf = appendBlock(buf[:0], f.s.typ, ts, c.nums[r[0]:r[1]], c.strs, sc)
-				key = appendBlockKey(key[:0], f.s.id, ts[0], ts[len(ts)-1], cut)
+				key = appendBlockKey(key[:0], f.s.id, ts[0], ts[len(ts)-1], bseq)
 				if err := pb.Set(key, buf, nil); err != nil {
 					return db.unfreeze(list, err)
 				}
@@ -134,7 +140,7 @@ func (db *DB) flushLocked() error {
 	if err := pb.DeleteRange(walKey(0), walKey(cut+1), nil); err != nil {
 		return db.unfreeze(list, err)
 	}
-	if err := pb.Set(metaSeqKey, binary.BigEndian.AppendUint64(nil, cut), nil); err != nil {
+	if err := pb.Set(metaSeqKey, binary.BigEndian.AppendUint64(nil, bseq), nil); err != nil {
 		return db.unfreeze(list, err)
 	}
 	if err := pb.Commit(pebble.Sync); err != nil {
@@ -154,6 +160,14 @@ func (db *DB) flushLocked() error {
 	db.m.flushes.Inc()
 	db.m.flushedSamples.Add(int(nSamples))
 	db.blocks.Add(nBlocks)
+	for _, f := range list {
+		if f.late {
+			select {
+			case db.compactCh <- compactJob{f.s.id, f.c.ts[0], f.c.ts[f.c.len()-1]}:
+			default: // queue full: Compact() will merge them
+			}
+		}
+	}
 	db.flushMu2.Lock()
 	close(db.flushDone)
 	db.flushDone = make(chan struct{})
