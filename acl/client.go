@@ -167,6 +167,9 @@ func (a *ACL) stageDeletePrincipal(tx *txn, actor uint32, p *Principal) {
 		a.setTenantAdminLocked(p.Tenant, id, false)
 		delete(a.mu.loginName, lower(p.Name))
 		delete(a.mu.principals, id)
+		a.views.mu.Lock()
+		delete(a.views.m, id)
+		a.views.mu.Unlock()
 	})
 	tx.dirty = true
 	action := "user.delete"

@@ -16,6 +16,9 @@ type Comment struct {
 	Text     string    `json:"comment"`
 	Created  time.Time `json:"created"`
 	Author   uint32    `json:"author,omitempty"`
+	// Deleted is when the comment was deleted (zero: not deleted). Deleted comments
+	// are kept for as-of reads (CommentsAsOf) and hidden from Comments.
+	Deleted time.Time `json:"deleted,omitzero"`
 }
 
 // AddComment adds a comment on object oid; from > to or a blank text →
@@ -50,26 +53,52 @@ func (c *Catalog) AddComment(oid uint32, from, to time.Time, text string, author
 	return cm, nil
 }
 
-// Comments returns the comments of object oid in id order.
+// Comments returns the current comments of object oid in id order.
 func (c *Catalog) Comments(oid uint32) []Comment {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	out := slices.Clone(c.mu.comments[oid])
+	var out []Comment
+	for _, cm := range c.mu.comments[oid] {
+		if cm.Deleted.IsZero() {
+			out = append(out, cm)
+		}
+	}
 	slices.SortFunc(out, func(a, b Comment) int { return int(a.ID) - int(b.ID) })
 	return out
 }
 
-// DeleteComment deletes comment cid of object oid; absent → ErrUnchanged.
+// CommentsAsOf returns the comments of object oid that existed just before t
+// (created before t, not deleted before t), in id order (API.md §4: comments seen
+// through a time-bounded share).
+func (c *Catalog) CommentsAsOf(oid uint32, t time.Time) []Comment {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []Comment
+	for _, cm := range c.mu.comments[oid] {
+		if cm.Created.Before(t) && (cm.Deleted.IsZero() || !cm.Deleted.Before(t)) {
+			out = append(out, cm)
+		}
+	}
+	slices.SortFunc(out, func(a, b Comment) int { return int(a.ID) - int(b.ID) })
+	return out
+}
+
+// DeleteComment deletes comment cid of object oid (kept, marked deleted, for
+// as-of reads); absent → ErrUnchanged.
 func (c *Catalog) DeleteComment(oid, cid uint32) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	i := slices.IndexFunc(c.mu.comments[oid], func(cm Comment) bool { return cm.ID == cid })
+	i := slices.IndexFunc(c.mu.comments[oid], func(cm Comment) bool { return cm.ID == cid && cm.Deleted.IsZero() })
 	if i < 0 {
 		return ErrUnchanged
 	}
-	if err := c.db.Delete(key(kindComment, oid, cid), syncWrite); err != nil {
+	cm := c.mu.comments[oid][i]
+	cm.Deleted = c.recordTimeLocked()
+	if err := c.db.Set(key(kindComment, oid, cid), encode(&cm), syncWrite); err != nil {
 		return fmt.Errorf("catalog: cannot delete comment %d: %w", cid, err)
 	}
-	c.mu.comments[oid] = slices.Delete(slices.Clone(c.mu.comments[oid]), i, i+1)
+	cs := slices.Clone(c.mu.comments[oid])
+	cs[i] = cm
+	c.mu.comments[oid] = cs
 	return nil
 }

@@ -259,8 +259,12 @@ func TestEnabledPublicComments(t *testing.T) {
 	if err != nil || len(c.Comments(id)) != 1 {
 		t.Fatal(err)
 	}
+	clk.Add(time.Minute)
 	if err := c.DeleteComment(id, cm.ID); err != nil {
 		t.Fatal(err)
+	}
+	if len(c.Comments(id)) != 0 || len(c.CommentsAsOf(id, clk.Now())) != 1 || len(c.CommentsAsOf(id, clk.Now().Add(time.Second))) != 0 {
+		t.Fatal("comments as of")
 	}
 	if err := c.DeleteComment(id, cm.ID); !errors.Is(err, ErrUnchanged) {
 		t.Fatal("delete twice")
