@@ -83,6 +83,12 @@ func ParseDateTime[T string | []byte](s T) (int64, error) {
 			return ms, nil
 		}
 	}
+	if ms, ok := parseDateTimeCommon(s); ok {
+		if ms < MinDateTimeMillis {
+			return 0, dtErr(s, ErrDateTimeTooEarly, "")
+		}
+		return ms, nil
+	}
 	ms, err := parseDateTimeSlow(s)
 	if err != nil {
 		return 0, err
@@ -127,6 +133,77 @@ func parseDateTimeFixed[T string | []byte](s T) (int64, bool) {
 	}
 	ms := days*msPerDay + int64(h)*3600000 + int64(mi)*60000 + int64(sec)*1000 + int64(f1*10) + int64(f3)
 	return ms, true
+}
+
+// parseDateTimeCommon handles the other usual shapes without the general
+// parser: yyyy-MM-ddTHH:mm:ss, then an optional fraction of 1…9 digits ('.'
+// or ','), then nothing, Z or ±HH:mm — e.g. Python's isoformat()
+// "2020-10-01T12:34:56.789012" (bbchecker), RFC 3339 with offsets or
+// nanoseconds. It reports false for anything else (the general parser then
+// decides).
+func parseDateTimeCommon[T string | []byte](s T) (int64, bool) {
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || lower(s[10]) != 't' || s[13] != ':' || s[16] != ':' {
+		return 0, false
+	}
+	y1, ok1 := d2(s, 0)
+	y2, ok2 := d2(s, 2)
+	mo, ok3 := d2(s, 5)
+	d, ok4 := d2(s, 8)
+	h, ok5 := d2(s, 11)
+	mi, ok6 := d2(s, 14)
+	sec, ok7 := d2(s, 17)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
+		return 0, false
+	}
+	y := y1*100 + y2
+	if y == 0 || mo < 1 || mo > 12 || d < 1 || d > daysIn(int64(y), mo) || h > 23 || mi > 59 || sec > 59 {
+		return 0, false
+	}
+	i := 19
+	frac := 0
+	if i < len(s) && isDecimalPoint(s[i]) {
+		i++
+		st := i
+		mult := 100
+		for i < len(s) && i-st < 9 && isDigit(s[i]) {
+			frac += int(s[i]-'0') * mult
+			mult /= 10
+			i++
+		}
+		if i == st {
+			return 0, false
+		}
+	}
+	var off int64
+	if i < len(s) {
+		switch c := s[i]; {
+		case lower(c) == 'z':
+			i++
+		case (c == '+' || c == '-') && len(s)-i == 6 && s[i+3] == ':':
+			oh, okh := d2(s, i+1)
+			om, okm := d2(s, i+4)
+			if !okh || !okm || oh > 23 || om > 59 {
+				return 0, false
+			}
+			off = int64(oh)*3600000 + int64(om)*60000
+			if c == '-' {
+				off = -off
+			}
+			i += 6
+		default:
+			return 0, false
+		}
+	}
+	if i != len(s) {
+		return 0, false
+	}
+	var days int64
+	if uint(y-tableFirstYear) < uint(len(yearStartDays)) {
+		days = int64(yearStartDays[y-tableFirstYear]) + int64(monthStartDays[b2i(isLeap(int64(y)))][mo]) + int64(d) - 1
+	} else {
+		days = daysFromCivilPos(uint(y), uint(mo), uint(d))
+	}
+	return days*msPerDay + int64(h)*3600000 + int64(mi)*60000 + int64(sec)*1000 + int64(frac) - off, true
 }
 
 // dtParser is the general (Joda-compatible) parser state.

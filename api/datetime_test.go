@@ -247,7 +247,7 @@ func TestDateTimeNoAlloc(t *testing.T) {
 func FuzzParseDateTime(f *testing.F) {
 	for _, s := range []string{
 		"2020-03-21T08:14:00.123Z", "2020-03-21T10:00+02:00", "2020-3-1T1:00", "2020-03-21T08", "2020-W10-3",
-		"2020-045", "2020-10-01T12:34:56.789012", "T10:00", "20", "2020-03-21T08.5", "+2020-01-01T00:00:00,1z",
+		"2020-045", "2020-10-01T12:34:56.789012", "T10:00", "2020-10-01T12:34:56,1z", "2020-10-01T12:34:56.123456789-01:30", "20", "2020-03-21T08.5", "+2020-01-01T00:00:00,1z",
 	} {
 		f.Add(s)
 	}
@@ -269,7 +269,13 @@ func FuzzParseDateTime(f *testing.F) {
 		if err != nil || ms2 != ms {
 			t.Fatalf("ParseDateTime(%q) = %d; %s reparsed as %d, %v", s, ms, out, ms2, err)
 		}
-		// the fast path agrees with the general parser
+		// the fast paths agree with the general parser
+		if cms, ok := parseDateTimeCommon(s); ok {
+			sms, err := parseDateTimeSlow(s)
+			if err != nil || sms != cms {
+				t.Fatalf("%q: common %d, slow %d %v", s, cms, sms, err)
+			}
+		}
 		if len(s) == 24 {
 			if fms, ok := parseDateTimeFixed(s); ok {
 				sms, err := parseDateTimeSlow(s)
