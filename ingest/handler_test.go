@@ -395,3 +395,16 @@ func TestBodyLimitsAndGzip(t *testing.T) {
 		t.Fatalf("415 body = %s", r.Body)
 	}
 }
+
+func TestDuplicateInBodyOutOfOrder(t *testing.T) {
+	w := newWorld(t)
+	a, ta := w.object("V")
+	b, tb := w.object("V")
+	at := func(s int) string { return fmt.Sprintf("2021-05-01T00:00:%02dZ", s) }
+	// Out-of-order but distinct: accepted.
+	w.want("/objects/values", "["+m(a, ta, at(5), "1")+","+m(b, tb, at(5), "1")+","+m(a, ta, at(3), "1")+","+m(a, ta, at(4), "1")+"]", 200, "", "")
+	// A repeat after going back in time is found.
+	w.want("/objects/values", "["+m(a, ta, at(9), "1")+","+m(a, ta, at(7), "1")+","+m(b, tb, at(7), "1")+","+m(a, ta, at(7), "2")+"]", 400, "WrongParamsException", "two or more values")
+	// A repeat of the latest timestamp too.
+	w.want("/objects/values", "["+m(b, tb, at(20), "1")+","+m(b, tb, at(20), "2")+"]", 400, "WrongParamsException", "two or more values")
+}

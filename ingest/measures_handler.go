@@ -15,8 +15,16 @@ import (
 // writeState is the per-request scratch of the write paths, pooled: the tsdb batch, the
 // in-body duplicate set and the augmented response's value texts.
 type writeState struct {
-	batch  tsdb.Batch
+	batch tsdb.Batch
+	// In-body duplicate check: last[id] is the greatest timestamp seen for object id in this
+	// request (valid when gen[id] == curGen), so in-order data is proven new by one array
+	// access; seen is filled (lazily, from the measures so far) only when a measure is not
+	// after its object's last one.
+	last   []int64
+	gen    []uint32
+	curGen uint32
 	seen   map[sampleKey]struct{}
+	seenN  int // measures already in seen
 	values []byte  // canonical value texts, back to back
 	ends   []int32 // end offset in values of measure i's text
 	resp   []byte
@@ -37,6 +45,7 @@ func putWriteState(s *writeState) {
 	}
 	s.batch.Reset()
 	clear(s.seen)
+	s.seenN = 0
 	s.values, s.ends, s.resp = s.values[:0], s.ends[:0], s.resp[:0]
 	writeStates.Put(s)
 }
@@ -108,6 +117,7 @@ func (h *Handler) measures(ctx *fasthttp.RequestCtx, single bool) {
 	st := getWriteState()
 	defer putWriteState(st)
 	snap := h.objects.snapshot()
+	st.startRequest(len(snap.objs))
 	for i := range ms {
 		m := &ms[i]
 		// a. future skew
@@ -139,13 +149,9 @@ func (h *Handler) measures(ctx *fasthttp.RequestCtx, single bool) {
 			return
 		}
 		// e. duplicate in the body
-		if dup == tsdb.Reject {
-			k := sampleKey{id, m.Timestamp}
-			if _, ok := st.seen[k]; ok {
-				h.reject(ctx, "duplicate", api.WrongParams("objectId %d: two or more values with the same timestamp", id))
-				return
-			}
-			st.seen[k] = struct{}{}
+		if dup == tsdb.Reject && st.duplicateInBody(ms, i, id) {
+			h.reject(ctx, "duplicate", api.WrongParams("objectId %d: two or more values with the same timestamp", id))
+			return
 		}
 	}
 	if !simulate {
@@ -177,6 +183,40 @@ func (h *Handler) measures(ctx *fasthttp.RequestCtx, single bool) {
 	}
 	st.resp = h.appendAugmented(st.resp[:0], ms, st, snap, single)
 	writeBody(ctx, st.resp)
+}
+
+// startRequest prepares the in-body duplicate check for object ids below n.
+func (st *writeState) startRequest(n int) {
+	if len(st.last) < n {
+		st.last = make([]int64, n)
+		st.gen = make([]uint32, n)
+		st.curGen = 0
+	}
+	st.curGen++
+	if st.curGen == 0 { // wrapped: forget every stamp
+		clear(st.gen)
+		st.curGen = 1
+	}
+}
+
+// duplicateInBody reports whether measure i (of object id) repeats the (object, timestamp) of
+// an earlier measure. Cost: one array access while each object's timestamps increase.
+func (st *writeState) duplicateInBody(ms []Measure, i int, id uint32) bool {
+	ts := ms[i].Timestamp
+	if st.gen[id] != st.curGen {
+		st.gen[id], st.last[id] = st.curGen, ts
+		return false
+	}
+	if ts > st.last[id] {
+		st.last[id] = ts
+		return false
+	}
+	// Out of order within the body: consult the full set of what came before.
+	for ; st.seenN < i; st.seenN++ {
+		st.seen[sampleKey{uint32(ms[st.seenN].ObjectID), ms[st.seenN].Timestamp}] = struct{}{}
+	}
+	_, dup := st.seen[sampleKey{id, ts}]
+	return dup
 }
 
 // writeBody answers 200 with a copy of b as JSON (b goes back to the pool).

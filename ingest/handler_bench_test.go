@@ -1,0 +1,174 @@
+package ingest_test
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/tsgate/tsgate/api"
+	"github.com/tsgate/tsgate/bench/dataset"
+	"github.com/tsgate/tsgate/server/servertest"
+)
+
+const (
+	benchObjects   = 10_000
+	benchBatch     = 5000
+	benchPerRound  = 40 // requests per benchmark iteration (200 000 samples)
+	benchWriters   = 4
+	benchPointsRnd = benchBatch * benchPerRound / benchObjects
+)
+
+// benchWorld creates the standard dataset's objects and tokens through the API.
+func benchWorld(b *testing.B) (*servertest.Node, []uint32, []string, string) {
+	nd := servertest.Start(b)
+	ug := nd.Admin.CreateGroup("bench")
+	ids := make([]uint32, 0, benchObjects)
+	toks := make([]string, 0, benchObjects)
+	for start := 0; start < benchObjects; start += 1000 {
+		var sb strings.Builder
+		sb.WriteString("[")
+		for o := start; o < start+1000; o++ {
+			if o > start {
+				sb.WriteString(",")
+			}
+			fmt.Fprintf(&sb, `{"name":"o%d","owner":%d,"unitSymbol":%q}`, o, ug, dataset.KindOf(o).Unit())
+		}
+		sb.WriteString("]")
+		var objs []struct{ ID uint32 }
+		nd.Admin.Want("PUT", "/objects/bulk", sb.String(), 200, "").JSON(b, &objs)
+		sb.Reset()
+		sb.WriteString("[")
+		for i, o := range objs {
+			if i > 0 {
+				sb.WriteString(",")
+			}
+			fmt.Fprintf(&sb, `{"objectId":%d}`, o.ID)
+			ids = append(ids, o.ID)
+		}
+		sb.WriteString("]")
+		var ts []struct{ Token string }
+		nd.Admin.Want("PUT", "/objects/bulk/tokens", sb.String(), 200, "").JSON(b, &ts)
+		for _, t := range ts {
+			toks = append(toks, t.Token)
+		}
+	}
+	key := nd.Admin.CreateApikey("writable=true")
+	return nd, ids, toks, key.Secret
+}
+
+// bodies renders one round of requests from the standard dataset, starting at round r.
+func bodies(ids []uint32, toks []string, round int, line bool) [][]byte {
+	g := dataset.New(dataset.Config{Objects: benchObjects, Points: benchPointsRnd,
+		Start: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(round*benchPointsRnd) * time.Minute)})
+	out := make([][]byte, 0, benchPerRound)
+	var buf []byte
+	n := 0
+	flush := func() {
+		if line {
+			out = append(out, buf)
+		} else {
+			out = append(out, append(buf, ']'))
+		}
+		buf, n = nil, 0
+	}
+	for {
+		s, ok := g.Next()
+		if !ok {
+			break
+		}
+		if line {
+			buf = fmt.Appendf(buf, "m,object=%d value=%s %d\n", ids[s.Object], strconv.FormatFloat(s.Value, 'f', -1, 64), s.TS)
+		} else {
+			if n == 0 {
+				buf = append(buf, '[')
+			} else {
+				buf = append(buf, ',')
+			}
+			buf = fmt.Appendf(buf, `{"objectId":%d,"token":%q,"timestamp":"`, ids[s.Object], toks[s.Object])
+			buf = api.AppendDateTime(buf, s.TS)
+			buf = fmt.Appendf(buf, `","value":"%s"}`, strconv.FormatFloat(s.Value, 'f', -1, 64))
+		}
+		if n++; n == benchBatch {
+			flush()
+		}
+	}
+	return out
+}
+
+// benchmarkIngest posts rounds of 5000-sample requests through the real handler tree in
+// process (parse, authorize, type-check, durable append with fsync and group commit; no
+// network) from benchWriters goroutines.
+func benchmarkIngest(b *testing.B, line bool) {
+	nd, ids, toks, secret := benchWorld(b)
+	h := nd.N.API.Handler()
+	path := "/objects/values?response=count"
+	if line {
+		path = "/write?precision=ms"
+	}
+	var total, cpu time.Duration
+	b.ResetTimer()
+	for i := -1; i < b.N; i++ { // round -1 warms up (series loaded, pools filled), untimed
+		b.StopTimer()
+		reqs := bodies(ids, toks, i+1, line)
+		runtime.GC()
+		if i >= 0 {
+			b.StartTimer()
+		}
+		start, cpu0 := time.Now(), cpuTime()
+		var wg sync.WaitGroup
+		next := make(chan []byte, len(reqs))
+		for _, r := range reqs {
+			next <- r
+		}
+		close(next)
+		for w := 0; w < benchWriters; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var ctx fasthttp.RequestCtx
+				for body := range next {
+					ctx.Request.Reset()
+					ctx.Response.Reset()
+					ctx.Request.Header.SetMethod("POST")
+					ctx.Request.SetRequestURI(path)
+					ctx.Request.Header.SetContentType("application/json")
+					ctx.Request.Header.Set("Authorization", "Bearer "+secret)
+					ctx.Request.SetBodyRaw(body)
+					h(&ctx)
+					if ctx.Response.StatusCode()/100 != 2 {
+						b.Errorf("status %d: %.300s", ctx.Response.StatusCode(), ctx.Response.Body())
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if i >= 0 {
+			total += time.Since(start)
+			cpu += cpuTime() - cpu0
+		}
+	}
+	n := float64(b.N * benchPerRound * benchBatch)
+	b.ReportMetric(n/total.Seconds(), "samples/s")
+	// CPU time of the whole process per sample: what the path costs whatever else the machine
+	// runs (the wall-clock figure above depends on the load of a shared 2-core box).
+	b.ReportMetric(float64(cpu.Nanoseconds())/n, "cpu-ns/sample")
+	b.ReportMetric(0, "ns/op")
+}
+
+func BenchmarkIngestHandlerJSON(b *testing.B) { benchmarkIngest(b, false) }
+func BenchmarkIngestHandlerLine(b *testing.B) { benchmarkIngest(b, true) }
+
+// cpuTime is the process's user + system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
