@@ -24,7 +24,7 @@ type writeState struct {
 	gen    []uint32
 	curGen uint32
 	seen   map[sampleKey]struct{}
-	seenN  int // measures already in seen
+	seenN  int     // measures already in seen
 	values []byte  // canonical value texts, back to back
 	ends   []int32 // end offset in values of measure i's text
 	resp   []byte
