@@ -107,8 +107,10 @@ func open(dir string, opts Options, lock *pebble.Lock) (*DB, error) {
 		Logger: pebbleLogger{opts.Logger},
 		// WAL records go through the memtable; sized like the head so that
 		// most of them are deleted (flush cut) before they reach an sstable.
+		// Pebble recycles up to MemTableStopWritesThreshold+1 WAL files of the
+		// memtable's size: 2 keeps that disk overhead at ≤ 3 × HeadBytes.
 		MemTableSize:                uint64(min(max(opts.HeadBytes, 16<<20), 1<<30)),
-		MemTableStopWritesThreshold: 4,
+		MemTableStopWritesThreshold: 2,
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       1000,
 		LBaseMaxBytes:               256 << 20,
