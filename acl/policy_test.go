@@ -3,6 +3,7 @@ package acl
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -324,6 +325,11 @@ func TestOBJ_RP003_RestrictedCannotChangeAnything(t *testing.T) {
 	_, err = e.acl.CreateTokens(r, []NewToken{{Object: o}})
 	wantErr(t, err, ErrNotFound)
 	wantErr(t, e.acl.ShareGroup(r, og, g, nil), ErrNotFound)
+	wantErr(t, e.acl.SetPublic(r, o, true, []string{"name"}), ErrNotFound) // cannot make it public
+	wantErr(t, e.acl.AddToObjectGroup(r, og, o), ErrNotFound)
+	wantErr(t, e.acl.Link(r, r, o), ErrForbidden)
+	_, err = e.acl.CreateTenant(r, "mine", "")
+	wantErr(t, err, ErrForbidden)
 	if e.acl.View(r).CanManage(o) {
 		t.Fatal("restricted principal manages")
 	}
@@ -999,5 +1005,48 @@ func TestTEN_TA001_UnitsAreSuperusersOnly(t *testing.T) {
 	es := must[[]AuditEntry](t)(e.acl.Audit(AuditQuery{Size: 1}))
 	if es[0].Action != "unit.create" {
 		t.Fatalf("audit %+v", es[0])
+	}
+}
+
+// TestOBJ_PUB001_FieldMatrixWellFormed: every row gives every role an access made
+// of C/R/U/D and the marks; secrets are never readable back in clear by anyone but
+// at creation; anonymous readers see only object fields.
+func TestOBJ_PUB001_FieldMatrixWellFormed(t *testing.T) {
+	for _, f := range Fields {
+		for _, r := range Roles {
+			acc, ok := f.Access[r]
+			if !ok {
+				t.Errorf("%s.%s: no entry for %s", f.Resource, f.Field, r)
+			}
+			for _, c := range acc {
+				if !strings.ContainsRune("CRUD*¹²", c) {
+					t.Errorf("%s.%s %s: bad access %q", f.Resource, f.Field, r, acc)
+				}
+			}
+			if r == RolePublic && acc != "" && f.Resource != "object" && f.Resource != "unit" {
+				t.Errorf("anonymous access to %s.%s", f.Resource, f.Field)
+			}
+		}
+	}
+	for _, c := range []struct {
+		res, field string
+		role       Role
+		want       string
+	}{
+		{"object", "name", RoleOwnerAdmin, "CRU"},
+		{"object", "name", RolePublic, "R*"},
+		{"object", "public", RoleOwnerMem, ""},
+		{"token", "token", RoleOwnerAdmin, "C²R"},
+		{"apikey", "secret", RoleSelf, "C²R"},
+		{"user", "password", RoleOwnerMem, ""},
+		{"tenant", "name", RoleTenant, "R"},
+		{"object", "values", RoleRestricted, "CR"},
+	} {
+		if got := FieldAccess(c.res, c.field, c.role); got != c.want {
+			t.Errorf("%s.%s %s = %q, want %q", c.res, c.field, c.role, got, c.want)
+		}
+	}
+	if CanReadField("user", "email", RoleOwnerMem) || !CanReadField("object", "values", RoleShared) {
+		t.Fatal("CanReadField")
 	}
 }
