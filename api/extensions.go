@@ -356,22 +356,17 @@ func (h *extensions) setPublic(ctx *fasthttp.RequestCtx) {
 
 var publicFieldNames = map[string]bool{"name": true, "description": true, "unit": true, "tags": true, "values": true}
 
-// publicJSON renders a public object with only its public fields (API.md §3.3): id always; a
-// field not listed is absent.
+// publicJSON renders a public object for anonymous readers (API.md §3.3): the fields the
+// field-level matrix (acl.Fields, role PUB) lets the public read, and of those only the ones
+// the object lists as public; id always.
 func (h *extensions) publicJSON(o *catalog.Object) map[string]any {
 	full := h.objs.toJSON(o)
+	values := map[string]any{"name": full.Name, "description": full.Description, "unit": full.Unit, "tags": full.Tags}
 	out := map[string]any{"id": o.ID}
-	if o.PublicField("name") {
-		out["name"] = full.Name
-	}
-	if o.PublicField("description") {
-		out["description"] = full.Description
-	}
-	if o.PublicField("unit") {
-		out["unit"] = full.Unit
-	}
-	if o.PublicField("tags") {
-		out["tags"] = full.Tags
+	for field, v := range values {
+		if acl.CanReadField("object", field, acl.RolePublic) && o.PublicField(field) {
+			out[field] = v
+		}
 	}
 	return out
 }
