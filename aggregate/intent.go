@@ -16,40 +16,14 @@ import (
 // Encoding (docs/format/aggregate.md): version | ngroups uvarint | per group:
 // first day (days since the epoch) uvarint | last − first uvarint | nruns
 // uvarint | runs of consecutive ids: (start − previous run end) zigzag varint,
-// length uvarint.
-type intentGroup struct {
-	dayLo, dayHi int64 // days since the epoch, inclusive
-	ids          []uint32
-}
-
-func appendIntent(dst []byte, groups []intentGroup) []byte {
+// length uvarint (an id may appear in several runs).
+// appendIntentHeader starts a one-group intent; nruns runs follow.
+func appendIntentHeader(dst []byte, dayLo, dayHi int64, nruns int) []byte {
 	dst = append(dst, intentVer)
-	dst = binary.AppendUvarint(dst, uint64(len(groups)))
-	for gi := range groups {
-		g := &groups[gi]
-		dst = binary.AppendUvarint(dst, uint64(g.dayLo))
-		dst = binary.AppendUvarint(dst, uint64(g.dayHi-g.dayLo))
-		// Count runs first.
-		nruns := 0
-		for i := range g.ids {
-			if i == 0 || g.ids[i] != g.ids[i-1]+1 {
-				nruns++
-			}
-		}
-		dst = binary.AppendUvarint(dst, uint64(nruns))
-		prevEnd := int64(0)
-		for i := 0; i < len(g.ids); {
-			j := i + 1
-			for j < len(g.ids) && g.ids[j] == g.ids[j-1]+1 {
-				j++
-			}
-			dst = binary.AppendVarint(dst, int64(g.ids[i])-prevEnd)
-			dst = binary.AppendUvarint(dst, uint64(j-i))
-			prevEnd = int64(g.ids[i]) + int64(j-i)
-			i = j
-		}
-	}
-	return dst
+	dst = binary.AppendUvarint(dst, 1)
+	dst = binary.AppendUvarint(dst, uint64(dayLo))
+	dst = binary.AppendUvarint(dst, uint64(dayHi-dayLo))
+	return binary.AppendUvarint(dst, uint64(nruns))
 }
 
 var errBadIntent = errors.New("bad intent record")

@@ -183,7 +183,6 @@ func TestProperty(t *testing.T) {
 	}
 }
 
-
 // TestConcurrentAppends: writers appending to the same objects at once,
 // in order, late and overwriting, then the rows against the raw data.
 func TestConcurrentAppends(t *testing.T) {

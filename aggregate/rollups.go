@@ -35,9 +35,15 @@ type objState struct {
 	q      hourAcc // quarters of the open hour
 	dayAcc Row     // closed hours of the open day
 	dirty  bool    // open windows changed since the last checkpoint
-
-	epoch      uint64 // prepare scratch: batch that set bmin/bmax
-	bmin, bmax int64
+	// hrs holds the closed hour rows of the open day (allocated at the first
+	// close), so a late sample in one of them rescans only that hour.
+	hrs *[24]Row
+	// seen lists, as offsets from hour, the timestamps counted in the open
+	// hour (sorted; every counted sample is in it) when seenOK: a sample at
+	// or before maxTs but not in it is new and is folded in without a rescan
+	// (concurrent writers, shuffled batches). Bounded by maxSeen.
+	seen   []uint32
+	seenOK bool
 }
 
 // Rollups maintains the rollup rows of every numeric object of a tsdb.DB,
@@ -58,19 +64,17 @@ type Rollups struct {
 		sparse   map[uint32]*objState
 		dirty    []*objState // states with dirty set
 		pending  *pebble.Batch
-		nextSeq  uint64         // next intent sequence
-		inflight map[uint64]int // intent seq → Append calls not yet observed
+		nextSeq  uint64                   // next intent sequence
+		inflight map[uint64]chan struct{} // intent seq → closed when its Append is observed
 		sinceCk  int
-		epoch    uint64
 		closed   bool
 
 		// scratch
-		touched []*objState
-		groups  []intentGroup
-		lates   []late
-		days    map[stDay]struct{}
-		hours   [24]hourAcc
-		buf     []byte
+		runs  []byte
+		lates []late
+		days  map[stDay]struct{}
+		hours [24]hourAcc
+		buf   []byte
 	}
 	// commitMu orders commits of pending batches: it is taken while mu is
 	// held (never the other way round) and released after the commit, so
@@ -110,7 +114,7 @@ func Open(db *tsdb.DB, opts Options) (*Rollups, error) {
 	r := &Rollups{db: db, pdb: db.Pebble(), opts: opts, log: opts.Logger,
 		ckCh: make(chan struct{}, 1), quit: make(chan struct{})}
 	r.mu.sparse = make(map[uint32]*objState)
-	r.mu.inflight = make(map[uint64]int)
+	r.mu.inflight = make(map[uint64]chan struct{})
 	r.mu.days = make(map[stDay]struct{})
 	r.mu.pending = r.pdb.NewBatch()
 	r.m = newRollupMetrics(r, opts.Metrics)

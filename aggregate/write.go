@@ -2,8 +2,12 @@ package aggregate
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/tsgate/tsgate/tsdb"
@@ -74,8 +78,11 @@ func sampleValue(v tsdb.Value) (float64, bool) {
 	return 0, false
 }
 
-// prepare loads the states of the batch's objects (before tsdb counts the
-// batch in their stats) and writes the intent. seq 0: no numeric sample.
+// prepare loads the states of the batch's objects that have none yet
+// (before tsdb counts the batch in their stats) and writes the intent: the
+// batch's day range and its object ids as runs. seq 0: no numeric sample.
+// It does not touch the states themselves (one pass over the batch, no
+// cache miss per sample).
 func (r *Rollups) prepare(b *tsdb.Batch) (uint64, error) {
 	r.mu.Lock()
 	if r.mu.closed {
@@ -86,72 +93,61 @@ func (r *Rollups) prepare(b *tsdb.Batch) (uint64, error) {
 		r.mu.Unlock()
 		return 0, err
 	}
-	r.mu.epoch++
-	ep := r.mu.epoch
-	touched := r.mu.touched[:0]
+	runs := r.mu.runs[:0]
+	nruns := 0
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	runStart, runEnd, prevEnd := int64(-1), int64(-1), int64(0)
 	n := b.Len()
+	dense := r.mu.dense
 	for i := 0; i < n; i++ {
 		id, ts, val := b.Sample(i)
-		if _, ok := sampleValue(val); !ok {
+		if val.Type != tsdb.Float && val.Type != tsdb.Int {
 			continue
 		}
-		st := r.stateLocked(id)
-		if st == nil {
-			var err error
-			if st, err = r.loadLocked(id); err != nil {
-				r.mu.touched = touched[:0]
+		x := int64(id)
+		if x == runEnd-1 { // same object as the previous sample
+			lo, hi = min(lo, ts), max(hi, ts)
+			continue
+		}
+		if !(id < denseLimit && int(id) < len(dense) && dense[id] != nil) && r.stateLocked(id) == nil {
+			st, err := r.loadLocked(id)
+			if err != nil {
 				r.mu.Unlock()
 				return 0, err
 			}
 			if st == nil {
 				continue // unknown series: Append reports it
 			}
+			dense = r.mu.dense
 		}
-		if st.epoch != ep {
-			st.epoch, st.bmin, st.bmax = ep, ts, ts
-			touched = append(touched, st)
-		} else if ts < st.bmin {
-			st.bmin = ts
-		} else if ts > st.bmax {
-			st.bmax = ts
+		lo, hi = min(lo, ts), max(hi, ts)
+		if x == runEnd {
+			runEnd++
+			continue
 		}
+		if runEnd >= 0 {
+			runs = binary.AppendVarint(runs, runStart-prevEnd)
+			runs = binary.AppendUvarint(runs, uint64(runEnd-runStart))
+			prevEnd = runEnd
+			nruns++
+		}
+		runStart, runEnd = x, x+1
 	}
-	if len(touched) == 0 {
-		r.mu.touched = touched
+	if runEnd < 0 {
+		r.mu.runs = runs
 		r.mu.Unlock()
 		return 0, nil
 	}
-	// Group the objects by their day range (one group for time-major data).
-	groups := r.mu.groups[:0]
-	for _, st := range touched {
-		lo, hi := st.bmin/dayMs, st.bmax/dayMs
-		gi := -1
-		for j := range groups {
-			if groups[j].dayLo == lo && groups[j].dayHi == hi {
-				gi = j
-				break
-			}
-		}
-		if gi < 0 {
-			if len(groups) < cap(groups) {
-				groups = groups[:len(groups)+1]
-				groups[len(groups)-1].dayLo, groups[len(groups)-1].dayHi = lo, hi
-				groups[len(groups)-1].ids = groups[len(groups)-1].ids[:0]
-			} else {
-				groups = append(groups, intentGroup{dayLo: lo, dayHi: hi})
-			}
-			gi = len(groups) - 1
-		}
-		groups[gi].ids = append(groups[gi].ids, st.id)
-	}
+	runs = binary.AppendVarint(runs, runStart-prevEnd)
+	runs = binary.AppendUvarint(runs, uint64(runEnd-runStart))
+	nruns++
 	bp := intentBufs.Get().(*[]byte)
-	rec := appendIntent((*bp)[:0], groups)
-	r.mu.groups = groups
-	clear(touched)
-	r.mu.touched = touched[:0]
+	rec := appendIntentHeader((*bp)[:0], lo/dayMs, hi/dayMs, nruns)
+	rec = append(rec, runs...)
+	r.mu.runs = runs
 	seq := r.mu.nextSeq
 	r.mu.nextSeq++
-	r.mu.inflight[seq]++
+	r.mu.inflight[seq] = make(chan struct{})
 	r.mu.sinceCk++
 	if r.mu.sinceCk >= r.opts.CheckpointIntents {
 		r.triggerCheckpoint()
@@ -188,9 +184,8 @@ func (r *Rollups) finishLocked(seq uint64) {
 	if seq == 0 {
 		return
 	}
-	if n := r.mu.inflight[seq]; n > 1 {
-		r.mu.inflight[seq] = n - 1
-	} else {
+	if ch, ok := r.mu.inflight[seq]; ok {
+		close(ch)
 		delete(r.mu.inflight, seq)
 	}
 }
@@ -199,6 +194,7 @@ func (r *Rollups) finishLocked(seq uint64) {
 // sample as late (recompute from raw data), for batches whose fate is
 // unknown.
 func (r *Rollups) observe(b *tsdb.Batch, seq uint64, allLate bool) error {
+	r.waitEarlier(seq)
 	r.mu.Lock()
 	if r.mu.closed {
 		r.mu.Unlock()
@@ -224,17 +220,39 @@ func (r *Rollups) observe(b *tsdb.Batch, seq uint64, allLate bool) error {
 				continue
 			}
 		}
-		if allLate || ts <= st.maxTs || ts < st.hour {
+		switch {
+		case allLate || ts < st.hour:
 			lates = append(lates, late{st, ts})
 			continue
-		}
-		if ts-st.hour >= hourMs {
+		case ts-st.hour >= hourMs: // a later hour (ts > maxTs)
 			r.advanceLocked(st, hourStart(ts))
+			st.seen = append(st.seen, uint32(ts-st.hour))
+			st.maxTs = ts
+		case ts > st.maxTs:
+			if st.seenOK {
+				if len(st.seen) < maxSeen {
+					st.seen = append(st.seen, uint32(ts-st.hour))
+				} else {
+					st.seenOK = false
+				}
+			}
+			st.maxTs = ts
+		default: // in the open hour, at or before maxTs
+			if !st.seenOK || len(st.seen) >= maxSeen {
+				lates = append(lates, late{st, ts})
+				continue
+			}
+			off := uint32(ts - st.hour)
+			j, found := slices.BinarySearch(st.seen, off)
+			if found { // overwrite of a counted sample
+				lates = append(lates, late{st, ts})
+				continue
+			}
+			st.seen = slices.Insert(st.seen, j, off)
 		}
 		if usable(v) {
 			st.q[(ts-st.hour)/quarterMs].Add(ts, v)
 		}
-		st.maxTs = ts
 		r.markDirtyLocked(st)
 	}
 	if err == nil && len(lates) > 0 {
@@ -255,6 +273,42 @@ func (r *Rollups) observe(b *tsdb.Batch, seq uint64, allLate bool) error {
 		}
 	}
 	return err
+}
+
+// maxObserveWait bounds how long an Append waits for the Appends prepared
+// before it to be observed.
+const maxObserveWait = 100 * time.Millisecond
+
+// waitEarlier waits (at most maxObserveWait) until every Append prepared
+// before seq has been observed. Correctness does not depend on it — any
+// order gives exact rows — but concurrent writers of the same objects
+// (time-major bulk batches on several connections) then fold their samples
+// in the order they were prepared, which is nearly always time order, and
+// stay on the in-order path instead of recomputing from raw data.
+func (r *Rollups) waitEarlier(seq uint64) {
+	if seq == 0 {
+		return
+	}
+	r.mu.Lock()
+	var waits []chan struct{}
+	for s, ch := range r.mu.inflight {
+		if s < seq {
+			waits = append(waits, ch)
+		}
+	}
+	r.mu.Unlock()
+	if len(waits) == 0 {
+		return
+	}
+	t := time.NewTimer(maxObserveWait)
+	defer t.Stop()
+	for _, ch := range waits {
+		select {
+		case <-ch:
+		case <-t.C:
+			return
+		}
+	}
 }
 
 // resolveLatesLocked recomputes the buckets of late samples from raw data,
@@ -279,6 +333,17 @@ func (r *Rollups) resolveLatesLocked(lates []late) error {
 			}
 			continue
 		}
+		if h := hourStart(l.ts); dayStart(h) == st.day && h < st.hour && st.hrs != nil {
+			k := stDay{st, h + 2}
+			if _, done := days[k]; done {
+				continue
+			}
+			days[k] = struct{}{}
+			if err := r.rescanClosedHourLocked(st, h); err != nil {
+				return err
+			}
+			continue
+		}
 		k := stDay{st, dayStart(l.ts)}
 		if _, done := days[k]; done {
 			continue
@@ -299,16 +364,50 @@ func (r *Rollups) advanceLocked(st *objState, h int64) {
 		r.putHourLocked(st.id, st.hour, &st.q)
 		hr := st.q.row(st.hour)
 		st.dayAcc.Merge(&hr)
+		if st.hrs == nil {
+			st.hrs = new([24]Row)
+		}
+		st.hrs[(st.hour-st.day)/hourMs] = hr
 		if d != st.day {
 			r.putDayLocked(st.id, st.day, &st.dayAcc)
 			st.dayAcc = Row{Start: d}
+			*st.hrs = [24]Row{}
 		}
 	} else {
 		st.dayAcc = Row{Start: d}
+		if st.hrs != nil {
+			*st.hrs = [24]Row{}
+		}
 	}
 	st.hour, st.day = h, d
 	st.q.reset(h)
+	st.seen, st.seenOK = st.seen[:0], true
 	r.markDirtyLocked(st)
+}
+
+// maxSeen bounds the open hour's timestamp list (16 KiB per object): above
+// it, samples at or before maxTs make the open hour be rescanned.
+const maxSeen = 4096
+
+// rescanClosedHourLocked recomputes closed hour h of st's open day from raw
+// data, rewrites its record and rebuilds the day accumulator.
+func (r *Rollups) rescanClosedHourLocked(st *objState, h int64) error {
+	q := &r.mu.hours[0]
+	q.reset(h)
+	if _, err := r.scan(st.id, h, h+hourMs-1, func(ts int64, v float64) {
+		q[(ts-h)/quarterMs].Add(ts, v)
+	}); err != nil {
+		return err
+	}
+	r.putHourLocked(st.id, h, q)
+	st.hrs[(h-st.day)/hourMs] = q.row(h)
+	st.dayAcc = Row{Start: st.day}
+	for i := range int((st.hour - st.day) / hourMs) {
+		st.dayAcc.Merge(&st.hrs[i])
+	}
+	r.markDirtyLocked(st)
+	r.m.hourRecomp.Inc()
+	return nil
 }
 
 // loadLocked creates the state of id from tsdb's stats and the stored
@@ -375,6 +474,10 @@ func (r *Rollups) loadOpenDay(st *objState) error {
 			return &CorruptionError{Key: append([]byte(nil), it.Key()...), Err: err}
 		}
 		st.dayAcc.Merge(&hr)
+		if st.hrs == nil {
+			st.hrs = new([24]Row)
+		}
+		st.hrs[(start-st.day)/hourMs] = hr
 	}
 	return it.Error()
 }
@@ -417,13 +520,16 @@ func (r *Rollups) rescanHourLocked(st *objState) error {
 	h := st.hour
 	q := &r.mu.hours[0]
 	q.reset(h)
+	seen := st.seen[:0]
 	rawMax, err := r.scan(st.id, h, h+hourMs-1, func(ts int64, v float64) {
 		q[(ts-h)/quarterMs].Add(ts, v)
+		seen = append(seen, uint32(ts-h))
 	})
 	if err != nil {
 		return err
 	}
 	st.q = *q
+	st.seen, st.seenOK = seen, len(seen) < maxSeen
 	st.maxTs = max(st.maxTs, rawMax)
 	r.markDirtyLocked(st)
 	r.m.hourRecomp.Inc()
@@ -458,19 +564,26 @@ func (r *Rollups) recomputeDayLocked(id uint32, st *objState, d int64) error {
 	}
 	_ = r.mu.pending.DeleteRange(recKey(id, recHour, d), recKey(id, recHour, d+dayMs), nil)
 	day := Row{Start: d}
+	if open < 24 && st.hrs == nil {
+		st.hrs = new([24]Row)
+	}
 	for i := range hours {
 		if i == open {
 			st.dayAcc = day
 		}
+		hr := hours[i].row(d + int64(i)*hourMs)
+		if open < 24 {
+			st.hrs[i] = hr
+		}
 		if !hours[i].empty() {
 			r.putHourLocked(id, d+int64(i)*hourMs, &hours[i])
-			hr := hours[i].row(d + int64(i)*hourMs)
 			day.Merge(&hr)
 		}
 	}
 	r.putDayLocked(id, d, &day)
 	if open < 24 {
 		st.q = hours[open]
+		st.seen, st.seenOK = st.seen[:0], false // rebuilt by the next rescan
 		r.markDirtyLocked(st)
 	}
 	r.m.dayRecomp.Inc()
