@@ -123,9 +123,10 @@ func (o *QueryOptions) defaults() {
 
 // queryGen draws the requests of one connection.
 type queryGen struct {
-	o   *QueryOptions
-	rnd *rand.Rand
-	buf []byte
+	o    *QueryOptions
+	rnd  *rand.Rand
+	buf  []byte
+	auth func(*fasthttp.Request)
 }
 
 const isoMs = "2006-01-02T15:04:05.000Z"
@@ -141,8 +142,11 @@ func (g *queryGen) next(req *fasthttp.Request, i int) int {
 		from = o.Start.Add(time.Duration(g.rnd.Int63n(int64(span - o.Window))))
 	}
 	to := from.Add(o.Window)
+	// A full reset: a GET after a POST on the same request would otherwise keep the POST's
+	// Content-Length header and the server would wait for a body that never comes.
+	req.Reset()
+	g.auth(req)
 	req.Header.SetMethod("GET")
-	req.SetBody(nil)
 	b := append(g.buf[:0], o.URL...)
 	switch o.Kinds[k] {
 	case KindRaw:
@@ -214,8 +218,7 @@ func RunQueries(ctx context.Context, o QueryOptions) (*QueryResult, error) {
 	// Probe: one request of each kind, so a missing endpoint is one clear error.
 	{
 		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-		g := queryGen{o: &o, rnd: rand.New(rand.NewSource(o.Seed))}
-		setAuth(req)
+		g := queryGen{o: &o, rnd: rand.New(rand.NewSource(o.Seed)), auth: setAuth}
 		var missing []string
 		for i := range o.Kinds {
 			g.next(req, i)
@@ -262,8 +265,7 @@ func RunQueries(ctx context.Context, o QueryOptions) (*QueryResult, error) {
 			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 			defer fasthttp.ReleaseRequest(req)
 			defer fasthttp.ReleaseResponse(resp)
-			setAuth(req)
-			g := queryGen{o: &o, rnd: rand.New(rand.NewSource(o.Seed + int64(w) + 1))}
+			g := queryGen{o: &o, rnd: rand.New(rand.NewSource(o.Seed + int64(w) + 1)), auth: setAuth}
 			for i := w; ; i += o.Concurrency {
 				n := sent.Add(1)
 				if ctx.Err() != nil || time.Now().After(deadline) || (o.Requests > 0 && n > int64(o.Requests)) {
