@@ -105,7 +105,7 @@ func stream(ctx *fasthttp.RequestCtx, f format, b *body) {
 }
 
 // flushAt is the buffer fill that triggers a write to the connection.
-const flushAt = 64 << 10
+const flushAt = 256 << 10
 
 // out buffers a response's bytes and writes them in ~64 KiB chunks.
 type out struct {
@@ -182,17 +182,18 @@ func (c *dtCache) appendDateTime(dst []byte, ms int64) []byte {
 		copy(c.prefix[:], t[:11])
 		c.day, c.ok = day, true
 	}
-	rem := ms - day*msPerDay
-	h := rem / 3600000
-	mi := rem / 60000 % 60
-	s := rem / 1000 % 60
-	f := rem % 1000
+	rem := uint32(ms - day*msPerDay)
+	sec := rem / 1000
+	f := rem - sec*1000
+	h := sec / 3600
+	mi := sec / 60 % 60
+	s := sec % 60
 	dst = append(dst, c.prefix[:]...)
 	return append(dst,
-		byte('0'+h/10), byte('0'+h%10), ':',
-		byte('0'+mi/10), byte('0'+mi%10), ':',
-		byte('0'+s/10), byte('0'+s%10), '.',
-		byte('0'+f/100), byte('0'+f/10%10), byte('0'+f%10), 'Z')
+		digitPairs[h*2], digitPairs[h*2+1], ':',
+		digitPairs[mi*2], digitPairs[mi*2+1], ':',
+		digitPairs[s*2], digitPairs[s*2+1], '.',
+		byte('0'+f/100), digitPairs[f%100*2], digitPairs[f%100*2+1], 'Z')
 }
 
 // appendValue appends the iterator's current value in canonical text (bbdata-v2.md §3.3,
@@ -210,7 +211,9 @@ func appendValue(dst []byte, it *tsdb.Iterator, quoted bool) []byte {
 	switch it.Type() {
 	case tsdb.Float:
 		if m, e, ok := it.Decimal(); ok {
-			return appendDecimalCanonical(dst, m, e, it.Float())
+			if d, ok := appendDecimalCanonical(dst, m, e); ok {
+				return d
+			}
 		}
 		return api.AppendValueFloat(dst, it.Float())
 	case tsdb.Int:
@@ -221,30 +224,71 @@ func appendValue(dst []byte, it *tsdb.Iterator, quoted bool) []byte {
 	return append(dst, it.Bytes()...)
 }
 
-// appendDecimalCanonical prints m × 10^e as Java's Double.toString would print the float it
-// denotes: plain with at least one decimal when 1e-3 ≤ |v| < 1e7, scientific otherwise (via
-// api.AppendValueFloat). It reads the stored decimal digits: no shortest-float search.
-func appendDecimalCanonical(dst []byte, m int64, e int16, f float64) []byte {
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// appendDecimalCanonical prints m × 10^e as Java's Double.toString prints the float it
+// denotes, when that is plain notation (1e-3 ≤ |v| < 1e7, at least one decimal: "1200.0",
+// "21.5", "0.05"); ok is false for the scientific range, which the caller prints from the
+// float. It reads the stored decimal digits: no shortest-float search (BenchmarkYearRaw:
+// strconv's shortest formatting alone would cost ~25 ms of the 50 ms budget for a year).
+func appendDecimalCanonical(dst []byte, m int64, e int16) ([]byte, bool) {
 	if m == 0 {
-		return append(dst, '0', '.', '0')
+		return append(dst, '0', '.', '0'), true
 	}
-	am := m
-	if am < 0 {
-		am = -am
+	neg := m < 0
+	u := uint64(m)
+	if neg {
+		u = uint64(-m)
 	}
-	nd := 1
-	for p := int64(10); nd < 19 && am >= p; p *= 10 {
-		nd++
+	k := -int(e) // decimals
+	for k > 0 && u%10 == 0 {
+		u /= 10
+		k--
 	}
-	if mag := nd + int(e); mag <= -3 || mag > 7 {
-		return api.AppendValueFloat(dst, f)
+	var buf [24]byte
+	i := len(buf)
+	for u >= 100 {
+		q := u / 100
+		r := (u - q*100) * 2
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[r], digitPairs[r+1]
+		u = q
 	}
-	n := len(dst)
-	dst = tsdb.AppendDecimal(dst, m, e)
-	if bytes.IndexByte(dst[n:], '.') < 0 {
-		dst = append(dst, '.', '0')
+	if u >= 10 {
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[u*2], digitPairs[u*2+1]
+	} else {
+		i--
+		buf[i] = byte('0' + u)
 	}
-	return dst
+	d := buf[i:]
+	nd := len(d)
+	// |v| = 0.d × 10^mag, so 10^(mag-1) ≤ |v| < 10^mag.
+	if mag := nd - k; mag <= -3 || mag >= 8 {
+		return dst, false
+	}
+	if neg {
+		dst = append(dst, '-')
+	}
+	switch {
+	case k <= 0:
+		dst = append(dst, d...)
+		for ; k < 0; k++ {
+			dst = append(dst, '0')
+		}
+		return append(dst, '.', '0'), true
+	case nd > k:
+		dst = append(dst, d[:nd-k]...)
+		dst = append(dst, '.')
+		return append(dst, d[nd-k:]...), true
+	}
+	dst = append(dst, '0', '.')
+	for j := nd; j < k; j++ {
+		dst = append(dst, '0')
+	}
+	return append(dst, d...), true
 }
 
 // round5 rounds to 5 decimals (mean and std, API.md §4).

@@ -26,14 +26,21 @@ func TestDecimalCanonical(t *testing.T) {
 		if !ok {
 			continue
 		}
-		got := string(appendDecimalCanonical(nil, m, e, v))
 		want := string(api.AppendValueFloat(nil, v))
+		canon := func(m int64, e int16) string {
+			d, ok := appendDecimalCanonical(nil, m, e)
+			if !ok {
+				return string(api.AppendValueFloat(nil, v))
+			}
+			return string(d)
+		}
+		got := canon(m, e)
 		if got != want {
 			t.Fatalf("%v (m=%d e=%d): got %s want %s", v, m, e, got, want)
 		}
 		// blocks may keep trailing zeros under a shared exponent
 		if e > -10 && m < 1e8 && m > -1e8 {
-			if got := string(appendDecimalCanonical(nil, m*100, e-2, v)); got != want {
+			if got := canon(m*100, e-2); got != want {
 				t.Fatalf("%v scaled: got %s want %s", v, got, want)
 			}
 		}
@@ -76,6 +83,39 @@ func TestAlign(t *testing.T) {
 	} {
 		if d, u := alignDown(c.ts, c.step), alignUp(c.ts, c.step); d != c.down || u != c.up {
 			t.Fatalf("%+v: %d %d", c, d, u)
+		}
+	}
+}
+
+func TestDecimalCanonicalCases(t *testing.T) {
+	for _, c := range []struct {
+		m    int64
+		e    int16
+		want string
+	}{
+		{12, 2, "1200.0"}, {-5, -2, "-0.05"}, {215, -1, "21.5"}, {1, -3, "0.001"}, {9999999, 0, "9999999.0"},
+		{10000000, 0, ""}, {9, -4, ""}, {100, -2, "1.0"}, {-2150, -2, "-21.5"}, {0, -3, "0.0"},
+	} {
+		d, ok := appendDecimalCanonical(nil, c.m, c.e)
+		if string(d) != c.want || ok != (c.want != "") {
+			t.Fatalf("%d e%d: %q %v, want %q", c.m, c.e, d, ok, c.want)
+		}
+	}
+}
+
+func TestDateTimeCache(t *testing.T) {
+	var c dtCache
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 100_000 {
+		ms := int64(r.Uint64N(253402300800000 + 1000))
+		if r.IntN(10) == 0 {
+			ms = -ms
+		}
+		if got, want := string(c.appendDateTime(nil, ms)), string(api.AppendDateTime(nil, ms)); got != want {
+			t.Fatalf("%d: %s want %s", ms, got, want)
+		}
+		if got, want := string(c.appendDateTime(nil, ms+1)), string(api.AppendDateTime(nil, ms+1)); got != want {
+			t.Fatalf("%d: %s want %s", ms+1, got, want)
 		}
 	}
 }
