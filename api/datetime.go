@@ -623,24 +623,6 @@ func civilFromDays(z int64) (y int64, m, d int) {
 	return y, m, d
 }
 
-// civilFromDaysPos is civilFromDays for day numbers ≥ 0.
-func civilFromDaysPos(z uint64) (int64, int, int) {
-	z += 719468
-	era := z / 146097
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y := yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d := doy - (153*mp+2)/5 + 1
-	m := mp + 3
-	if mp >= 10 {
-		m = mp - 9
-		y++
-	}
-	return int64(y), int(m), int(d)
-}
-
 // weekday of a day number: 1 = Monday … 7 = Sunday (1970-01-01 was a Thursday).
 func isoWeekday(days int64) int64 { return floorMod(days+3, 7) + 1 }
 
@@ -661,18 +643,22 @@ func weeksInWeekyear(y int64) int64 {
 // returns the extended buffer. It does not allocate when dst has room for 24
 // bytes. Years outside 0..9999 print with more digits (and a '-' sign), as Joda does.
 func AppendDateTime(dst []byte, ms int64) []byte {
-	var rem, y int64
-	var m, d int
-	if ms >= 0 && ms < 253402300800000 { // 1970…9999: unsigned arithmetic, constant divisions
+	if ms >= 0 && ms < 253402300800000 { // 1970…9999: 32-bit unsigned arithmetic, two-digit table
 		u := uint64(ms)
-		ud := u / msPerDay
-		rem = int64(u - ud*msPerDay)
-		y, m, d = civilFromDaysPos(ud)
-	} else {
-		days := floorDiv(ms, msPerDay)
-		rem = ms - days*msPerDay
-		y, m, d = civilFromDays(days)
+		days := uint32(u / msPerDay)
+		rem := uint32(u - uint64(days)*msPerDay)
+		y, m, d := civilFromDays32(days)
+		h, mi, sec, f := rem/3600000, rem/60000%60, rem/1000%60, rem%1000
+		return append(dst,
+			digits2[y/100*2], digits2[y/100*2+1], digits2[y%100*2], digits2[y%100*2+1], '-',
+			digits2[m*2], digits2[m*2+1], '-', digits2[d*2], digits2[d*2+1], 'T',
+			digits2[h*2], digits2[h*2+1], ':', digits2[mi*2], digits2[mi*2+1], ':',
+			digits2[sec*2], digits2[sec*2+1], '.',
+			byte('0'+f/100), digits2[f%100*2], digits2[f%100*2+1], 'Z')
 	}
+	days := floorDiv(ms, msPerDay)
+	rem := ms - days*msPerDay
+	y, m, d := civilFromDays(days)
 	if y < 0 {
 		dst = append(dst, '-')
 		y = -y
@@ -687,11 +673,34 @@ func AppendDateTime(dst []byte, ms int64) []byte {
 		byte('0'+d/10), byte('0'+d%10), 'T')
 	h := rem / 3600000
 	mi := rem / 60000 % 60
-	s := rem / 1000 % 60
+	sec := rem / 1000 % 60
 	f := rem % 1000
 	return append(dst,
 		byte('0'+h/10), byte('0'+h%10), ':',
 		byte('0'+mi/10), byte('0'+mi%10), ':',
-		byte('0'+s/10), byte('0'+s%10), '.',
+		byte('0'+sec/10), byte('0'+sec%10), '.',
 		byte('0'+f/100), byte('0'+f/10%10), byte('0'+f%10), 'Z')
+}
+
+const digits2 = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// civilFromDays32 is civilFromDays for day numbers 0 … 2 932 896 (1970…9999)
+// in 32-bit arithmetic.
+func civilFromDays32(z uint32) (y, m, d uint32) {
+	z += 719468
+	era := z / 146097
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y = yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = doy - (153*mp+2)/5 + 1
+	m = mp + 3
+	if mp >= 10 {
+		m = mp - 9
+		y++
+	}
+	return y, m, d
 }
