@@ -44,8 +44,30 @@ func (k *KeyView) ForEachReadable(fn func(id uint32) bool) {
 	k.View.ForEachReadable(fn)
 }
 
-// KeyView returns the view of key k now: ErrExpired when it has expired.
-func (a *ACL) KeyView(k *Apikey) (*KeyView, error) { return a.keyViewAt(k, a.now(), true) }
+// KeyView returns the view of key k now: ErrExpired when it has expired. The
+// result is cached per key while its principal's view and the key record are the
+// same, so a request costs no allocation.
+func (a *ACL) KeyView(k *Apikey) (*KeyView, error) {
+	now := a.now()
+	if k.Expired(now) {
+		return nil, ErrExpired
+	}
+	v := a.viewAt(k.Principal, now)
+	a.views.mu.RLock()
+	kv := a.views.keys[k.ID]
+	a.views.mu.RUnlock()
+	if kv != nil && kv.View == v && kv.Key == k {
+		return kv, nil
+	}
+	kv, err := a.keyViewFrom(k, v)
+	if err != nil {
+		return nil, err
+	}
+	a.views.mu.Lock()
+	a.views.keys[k.ID] = kv
+	a.views.mu.Unlock()
+	return kv, nil
+}
 
 // KeyViewAt compiles key k's view as of t (not cached; tests).
 func (a *ACL) KeyViewAt(k *Apikey, t time.Time) (*KeyView, error) { return a.keyViewAt(k, t, false) }
@@ -60,6 +82,10 @@ func (a *ACL) keyViewAt(k *Apikey, t time.Time, cached bool) (*KeyView, error) {
 	} else {
 		v = a.compileView(k.Principal, t.UnixNano())
 	}
+	return a.keyViewFrom(k, v)
+}
+
+func (a *ACL) keyViewFrom(k *Apikey, v *View) (*KeyView, error) {
 	kv := &KeyView{View: v, Key: k}
 	bound := a.clientScopes(k.Principal)
 	var rn, wn, mn []*idSet

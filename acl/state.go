@@ -119,6 +119,9 @@ func (a *ACL) deleteKeyLocked(id uint32) {
 	}
 	delete(a.mu.keys, id)
 	delete(a.mu.keyByHash, r.Hash)
+	a.views.mu.Lock()
+	delete(a.views.keys, id)
+	a.views.mu.Unlock()
 	a.mu.keysOf[r.Principal] = slices.DeleteFunc(slices.Clone(a.mu.keysOf[r.Principal]), func(x uint32) bool { return x == id })
 	if len(a.mu.keysOf[r.Principal]) == 0 {
 		delete(a.mu.keysOf, r.Principal)

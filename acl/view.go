@@ -106,11 +106,15 @@ func (v *View) ValidUntil() time.Time {
 }
 
 type viewCache struct {
-	mu sync.RWMutex
-	m  map[uint32]*View
+	mu   sync.RWMutex
+	m    map[uint32]*View    // principal → view
+	keys map[uint32]*KeyView // apikey → its view (valid while View and Key are current)
 }
 
-func (c *viewCache) init() { c.m = map[uint32]*View{} }
+func (c *viewCache) init() {
+	c.m = map[uint32]*View{}
+	c.keys = map[uint32]*KeyView{}
+}
 
 // AnonymousPrincipal is the principal id of unauthenticated (public) readers.
 const AnonymousPrincipal uint32 = 0
