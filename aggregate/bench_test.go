@@ -145,3 +145,106 @@ func createSeries(b testing.TB, db *tsdb.DB, n int) {
 		b.Fatal(err)
 	}
 }
+
+// seedRecords writes synthetic records straight to the keyspace: hour
+// records for hourObjs objects over hourDays days and day records for
+// dayObjs objects over dayDays days, starting 2026-01-01.
+func seedRecords(b *testing.B, r *Rollups, hourObjs, hourDays, dayObjs, dayDays int) int64 {
+	start := ms("2026-01-01T00:00:00Z")
+	commit := func() {
+		r.mu.Lock()
+		pb := r.takePendingLocked()
+		r.mu.Unlock()
+		if err := r.commitTaken(pb, pebble.NoSync); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r.mu.Lock()
+	for id := uint32(1); id <= uint32(hourObjs); id++ {
+		for h := 0; h < hourDays*24; h++ {
+			hour := start + int64(h)*hourMs
+			var q hourAcc
+			q.reset(hour)
+			for i := range q {
+				for k := 0; k < 15; k++ {
+					q[i].Add(q[i].Start+int64(k)*60_000, float64(h+k))
+				}
+			}
+			r.putHourLocked(id, hour, &q)
+		}
+	}
+	for id := uint32(1); id <= uint32(dayObjs); id++ {
+		for d := 0; d < dayDays; d++ {
+			row := Row{Start: start + int64(d)*dayMs}
+			for k := 0; k < 24; k++ {
+				row.Add(row.Start+int64(k)*hourMs, float64(d+k))
+			}
+			r.putDayLocked(id, row.Start, &row)
+		}
+	}
+	r.mu.Unlock()
+	commit()
+	return start
+}
+
+// BenchmarkRowsHours100x7d: hour rows of 100 objects over 7 days (16 800
+// rows). One op = one Rows call.
+func BenchmarkRowsHours100x7d(b *testing.B) {
+	db := openDB(b, b.TempDir())
+	defer db.Close()
+	r := openRollups(b, db, Options{})
+	defer r.Close()
+	start := seedRecords(b, r, 100, 7, 0, 0)
+	ids := make([]uint32, 100)
+	for i := range ids {
+		ids[i] = uint32(i + 1)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		n = 0
+		if err := r.Rows(context.Background(), ids, Hours, start, start+7*dayMs-1, func(_ uint32, row *Row) error {
+			n++
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if n != 100*7*24 {
+		b.Fatalf("%d rows", n)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/query")
+}
+
+// BenchmarkRowsDays1000x30d: day rows (mean) of 1000 objects over 30 days
+// (30 000 rows). One op = one Rows call.
+func BenchmarkRowsDays1000x30d(b *testing.B) {
+	db := openDB(b, b.TempDir())
+	defer db.Close()
+	r := openRollups(b, db, Options{})
+	defer r.Close()
+	start := seedRecords(b, r, 0, 0, 1000, 30)
+	ids := make([]uint32, 1000)
+	for i := range ids {
+		ids[i] = uint32(i + 1)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var sum float64
+	n := 0
+	for i := 0; i < b.N; i++ {
+		n = 0
+		if err := r.Rows(context.Background(), ids, Days, start, start+30*dayMs-1, func(_ uint32, row *Row) error {
+			sum += row.Mean
+			n++
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if n != 30000 {
+		b.Fatalf("%d rows", n)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/query")
+}
