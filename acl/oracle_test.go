@@ -440,6 +440,9 @@ func TestOracleViewsEqualCasbinAndBruteForce(t *testing.T) {
 				if expired != (err != nil) {
 					t.Fatalf("key %d expired=%v, KeyViewAt err=%v", k.ID, expired, err)
 				}
+				if at.Equal(ow.e.clk.Now()) && !expired {
+					kv = must[*KeyView](t)(a.KeyView(k)) // the cached path, at the clock's now
+				}
 				for _, oid := range ids {
 					for _, verb := range Verbs {
 						total++
