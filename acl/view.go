@@ -213,6 +213,7 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 	v.tenant = p.Tenant
 	var readSrc, writeSrc []*bitset.BitSet
 	var hits []hit
+	hitGroups := 0
 	for ug, admin := range a.mu.groupsOf[pid] {
 		if g := a.mu.groups[ug]; g == nil || g.Tenant != p.Tenant {
 			continue
@@ -221,7 +222,10 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 		if gg.read != nil {
 			readSrc = append(readSrc, gg.read)
 		}
-		hits = append(hits, gg.hits...)
+		if len(gg.hits) > 0 {
+			hits = append(hits, gg.hits...)
+			hitGroups++
+		}
 		v.until = min(v.until, gg.until)
 		if admin {
 			v.adminOf = append(v.adminOf, ug)
@@ -239,15 +243,9 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 	rd := unionBits(readSrc, nil, d.max)
 	hits = slices.DeleteFunc(hits, func(h hit) bool { return rd.Test(uint(h.oid)) })
 	if len(hits) > 0 {
-		slices.SortFunc(hits, func(x, y hit) int {
-			if x.oid != y.oid {
-				return int(x.oid) - int(y.oid)
-			}
-			if c := x.w.From.Compare(y.w.From); c != 0 {
-				return c
-			}
-			return x.w.To.Compare(y.w.To)
-		})
+		if hitGroups > 1 {
+			slices.SortFunc(hits, cmpHit) // each group's hits are sorted already
+		}
 		ws := make([]Window, len(hits))
 		for i, h := range hits {
 			as := h.as
@@ -269,6 +267,16 @@ func (a *ACL) compileView(pid uint32, now int64) *View {
 	}
 	v.read = compact(rd, d.max)
 	return v
+}
+
+func cmpHit(x, y hit) int {
+	if x.oid != y.oid {
+		return int(x.oid) - int(y.oid)
+	}
+	if c := x.w.From.Compare(y.w.From); c != 0 {
+		return c
+	}
+	return x.w.To.Compare(y.w.To)
 }
 
 // hit: object oid reached through a time-bounded share with window w, as of as
@@ -368,6 +376,7 @@ func (a *ACL) groupGrantLocked(ug uint32, now int64, d *derived) *groupGrant {
 			gg.hits = append(gg.hits, hit{oid, as, wp})
 		}
 	}
+	slices.SortFunc(gg.hits, cmpHit)
 	c.mu.Lock()
 	c.m[ug] = gg
 	c.mu.Unlock()
@@ -382,7 +391,13 @@ func denseOrEmpty(b *bitset.BitSet) idSet {
 }
 
 func unionBits(src []*bitset.BitSet, extra []uint32, max uint32) *bitset.BitSet {
-	out := newBits(max)
+	var out *bitset.BitSet
+	if len(src) > 0 && src[0].Len() == uint(max)+1 {
+		out = src[0].Clone() // one copy instead of zeroing then or-ing
+		src = src[1:]
+	} else {
+		out = newBits(max)
+	}
 	for _, b := range src {
 		out.InPlaceUnion(b)
 	}
