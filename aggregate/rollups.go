@@ -28,13 +28,16 @@ const noWindow = math.MinInt64 / 2
 // objState is one numeric object's in-memory rollup state. Guarded by
 // Rollups.mu.
 type objState struct {
+	// Hot fields first: one cache line per in-order sample, plus the quarter.
 	id     uint32
-	maxTs  int64   // greatest timestamp observed (or read from tsdb at load); noWindow: none
-	hour   int64   // open hour start; noWindow: none
-	day    int64   // open day start (= dayStart(hour)); noWindow: none
-	q      hourAcc // quarters of the open hour
-	dayAcc Row     // closed hours of the open day
-	dirty  bool    // open windows changed since the last checkpoint
+	seenOK bool
+	dirty  bool     // open windows changed since the last checkpoint
+	maxTs  int64    // greatest timestamp observed (or read from tsdb at load); noWindow: none
+	hour   int64    // open hour start; noWindow: none
+	day    int64    // open day start (= dayStart(hour)); noWindow: none
+	seen   []uint32 // see below
+	q      hourAcc  // quarters of the open hour
+	dayAcc Row      // closed hours of the open day
 	// hrs holds the closed hour rows of the open day (allocated at the first
 	// close), so a late sample in one of them rescans only that hour.
 	hrs *[24]Row
@@ -42,8 +45,6 @@ type objState struct {
 	// hour (sorted; every counted sample is in it) when seenOK: a sample at
 	// or before maxTs but not in it is new and is folded in without a rescan
 	// (concurrent writers, shuffled batches). Bounded by maxSeen.
-	seen   []uint32
-	seenOK bool
 }
 
 // Rollups maintains the rollup rows of every numeric object of a tsdb.DB,
