@@ -14,9 +14,11 @@ import (
 //
 // kind 1 (samples): count uvarint, then per sample
 //
-//	tag uvarint = id<<3 | t (t: 1 float, 2 int, 3 bool false, 4 string, 5 bool true)
+//	tag uvarint = id<<3 | t (t: 1 float, 2 int, 3 bool false, 4 string, 5 bool true, 6 decimal float)
 //	ts  zigzag varint, delta from the previous sample's ts (0 before the first)
-//	value: float 8 bytes LE (IEEE bits); int zigzag varint; bool none; string uvarint len + bytes
+//	value: float 8 bytes LE (IEEE bits); decimal float zigzag varint mantissa m + u8 k
+//	(value = m / 10^k exactly, FloatToDecimal); int zigzag varint; bool none;
+//	string uvarint len + bytes
 //
 // kind 2 (delete range): id uvarint, from varint, to varint, count uvarint,
 // firstTs varint — the series' Count and FirstTs right after the deletion
@@ -33,6 +35,7 @@ const (
 	walTagBoolFalse = 3
 	walTagString    = 4
 	walTagBoolTrue  = 5
+	walTagDecimal   = 6
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -47,19 +50,34 @@ func appendWALSamples(dst []byte, b *Batch) []byte {
 		t := b.types[i]
 		v := b.nums[i]
 		tag := uint64(t)
-		if t == Bool && v != 0 {
-			tag = walTagBoolTrue
+		var m int64
+		var e int16
+		switch t {
+		case Bool:
+			if v != 0 {
+				tag = walTagBoolTrue
+			}
+		case Float:
+			// Sensor values have a few decimals: 2–4 bytes instead of 8
+			// (less to write and fsync, and to hold in Pebble's memtable).
+			var ok bool
+			if m, e, ok = FloatToDecimal(math.Float64frombits(v)); ok {
+				tag = walTagDecimal
+			}
 		}
 		dst = binary.AppendUvarint(dst, uint64(id)<<3|tag)
 		ts := b.ts[i]
 		dst = binary.AppendVarint(dst, ts-prev)
 		prev = ts
-		switch t {
-		case Float:
+		switch {
+		case tag == walTagDecimal:
+			dst = binary.AppendVarint(dst, m)
+			dst = append(dst, byte(-e))
+		case t == Float:
 			dst = binary.LittleEndian.AppendUint64(dst, v)
-		case Int:
+		case t == Int:
 			dst = binary.AppendVarint(dst, int64(v))
-		case String:
+		case t == String:
 			n := strLen(v)
 			dst = binary.AppendUvarint(dst, uint64(n))
 			dst = append(dst, b.strs[strOff(v):strOff(v)+n]...)
@@ -163,6 +181,13 @@ func decodeWALRecord(rec []byte, b *Batch) (kind byte, d walDeleteRange, err err
 			}
 			b.add(id, ts, Float, binary.LittleEndian.Uint64(p))
 			p = p[8:]
+		case walTagDecimal:
+			m, n := binary.Varint(p)
+			if n <= 0 || n >= len(p) || m <= -maxDecimalMant || m >= maxDecimalMant || p[n] > 15 {
+				return 0, d, errWALShort
+			}
+			b.add(id, ts, Float, math.Float64bits(DecimalToFloat(m, -int16(p[n]))))
+			p = p[n+1:]
 		case walTagInt:
 			v, n := binary.Varint(p)
 			if n <= 0 {
