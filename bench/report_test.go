@@ -58,7 +58,7 @@ func TestReportRenders(t *testing.T) {
 func TestTimeline(t *testing.T) {
 	ev := []event{
 		{0, 500 * time.Millisecond, 200, 10},
-		{600 * time.Millisecond, 600 * time.Millisecond, 200, 20}, // ends at 1.2 s
+		{600 * time.Millisecond, 600 * time.Millisecond, 200, 20},  // ends at 1.2 s
 		{1300 * time.Millisecond, 200 * time.Millisecond, 500, 30}, // ends at 1.5 s
 	}
 	tp := timeline(ev, time.Second, func(s int) bool { return s == 200 })

@@ -119,6 +119,8 @@ func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	addIngestFlags(fs, &f, "")
 	addCommonFlags(fs, &f, &c)
 	fs.StringVar(&f.target, "target", "tsgate", "tsgate, victoriametrics or influxdb (line protocol, no setup)")
+	var prof profileFlags
+	prof.add(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -130,8 +132,12 @@ func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	profDone := prof.start(ctx, f.url, f.duration, stderr)
 	res, err := run.Run(ctx)
 	if err != nil {
+		return err
+	}
+	if err := <-profDone; err != nil {
 		return err
 	}
 	if err := writeResult(stdout, c, res, res.WriteTable); err != nil {
@@ -345,4 +351,39 @@ func benchMixed(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return bench.WriteReport(c.report, bench.Report{Title: "tsgate bench mixed", Ingest: ires, Query: qres})
 	}
 	return nil
+}
+
+// profileFlags take the server's CPU profile during a run (--cpuprofile), when it exposes
+// /debug/pprof (bench/profserve does; tsgate serve does not).
+type profileFlags struct {
+	path, url string
+	seconds   int
+}
+
+func (p *profileFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&p.path, "cpuprofile", "", "write the server's CPU profile during the run to this file (needs /debug/pprof: bench/profserve)")
+	fs.StringVar(&p.url, "pprof-url", "", "base URL of the server's /debug/pprof (default --url)")
+	fs.IntVar(&p.seconds, "profile-seconds", 0, "profile length (default: --duration, else 10 s); size the run to cover it")
+}
+
+// start begins fetching the profile in the background; the channel yields its error.
+func (p *profileFlags) start(ctx context.Context, url string, d time.Duration, stderr io.Writer) <-chan error {
+	done := make(chan error, 1)
+	if p.path == "" {
+		done <- nil
+		return done
+	}
+	if p.url != "" {
+		url = p.url
+	}
+	secs := p.seconds
+	if secs <= 0 {
+		secs = max(int(d.Seconds()), 0)
+		if secs == 0 {
+			secs = 10
+		}
+	}
+	fmt.Fprintf(stderr, "bench: taking a %d s CPU profile from %s/debug/pprof into %s\n", secs, url, p.path)
+	go func() { done <- bench.FetchCPUProfile(ctx, url, secs, p.path) }()
+	return done
 }
