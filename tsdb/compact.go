@@ -69,10 +69,12 @@ func (db *DB) compactSeries(id uint32, lo, hi int64, full bool) (bool, error) {
 	type bk struct {
 		key   []byte
 		parts blockKeyParts
+		count int
 	}
 	type group struct {
 		lo, hi int64
 		keys   [][]byte
+		count  int
 	}
 	var blocks []bk
 	total := 0
@@ -86,12 +88,14 @@ func (db *DB) compactSeries(id uint32, lo, hi int64, full bool) (bool, error) {
 			it.Close()
 			return false, err
 		}
+		cnt := 0
 		if len(v) > 2 {
 			if c, n := binary.Uvarint(v[2:]); n > 0 {
-				total += int(c)
+				cnt = int(c)
 			}
 		}
-		blocks = append(blocks, bk{append([]byte(nil), it.Key()...), k})
+		total += cnt
+		blocks = append(blocks, bk{append([]byte(nil), it.Key()...), k, cnt})
 	}
 	if err := it.Close(); err != nil {
 		return false, err
@@ -103,9 +107,10 @@ func (db *DB) compactSeries(id uint32, lo, hi int64, full bool) (bool, error) {
 			g := &groups[n-1]
 			g.hi = max(g.hi, b.parts.maxTs)
 			g.keys = append(g.keys, b.key)
+			g.count += b.count
 			continue
 		}
-		groups = append(groups, group{b.parts.minTs, b.parts.maxTs, [][]byte{b.key}})
+		groups = append(groups, group{b.parts.minTs, b.parts.maxTs, [][]byte{b.key}, b.count})
 	}
 	var todo []group
 	if full {
@@ -119,11 +124,41 @@ func (db *DB) compactSeries(id uint32, lo, hi int64, full bool) (bool, error) {
 		}
 		todo = append(todo, all)
 	} else {
-		for _, g := range groups {
-			if len(g.keys) > 1 && g.hi >= lo && g.lo <= hi {
-				todo = append(todo, g)
+		// Overlapping groups touching [lo, hi], and runs of consecutive
+		// small single blocks there (flushes of many objects leave each a
+		// small block), coalesced up to MaxBlockSamples.
+		small := db.opts.MaxBlockSamples / 4
+		var run group
+		flushRun := func() {
+			if len(run.keys) > 1 {
+				todo = append(todo, run)
 			}
+			run = group{}
 		}
+		for _, g := range groups {
+			if g.hi < lo || g.lo > hi {
+				flushRun()
+				continue
+			}
+			if len(g.keys) > 1 {
+				flushRun()
+				todo = append(todo, g)
+				continue
+			}
+			if g.count >= small || run.count+g.count > db.opts.MaxBlockSamples {
+				flushRun()
+				if g.count >= small {
+					continue
+				}
+			}
+			if len(run.keys) == 0 {
+				run.lo = g.lo
+			}
+			run.hi = g.hi
+			run.keys = append(run.keys, g.keys...)
+			run.count += g.count
+		}
+		flushRun()
 	}
 	for _, g := range todo {
 		if err := db.mergeBlocksLocked(s, g.lo, g.hi, g.keys); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -40,15 +41,18 @@ func (db *DB) flushLoop() {
 }
 
 type frozenSeries struct {
-	s      *series
-	c      *chunk // nil when only stats or reads changed
-	st     Stats
-	bmin   int64
-	bmax   int64
-	stats  bool
-	late   bool
-	reads  uint64
-	rdirty bool
+	s     *series
+	c     *chunk // nil when only stats or reads changed
+	st    Stats
+	bmin  int64
+	bmax  int64
+	stats bool
+	late  bool
+	// mergeSmall: merge the object's small blocks from smallSince on.
+	mergeSmall bool
+	smallSince int64
+	reads      uint64
+	rdirty     bool
 }
 
 // Flush writes the head to blocks: one Pebble batch, committed with Sync,
@@ -86,6 +90,15 @@ func (db *DB) flushLocked() error {
 		}
 		if f.c != nil {
 			f.late = f.c.ts[0] <= s.blkMax // overlaps earlier blocks
+			if f.c.len() < db.opts.MaxBlockSamples/4 {
+				// Small blocks pile up when many objects share the head:
+				// every 8th small flush of an object merges them.
+				s.smallSince = min(s.smallSince, f.c.ts[0])
+				if s.smallFlushes++; s.smallFlushes >= 8 {
+					f.mergeSmall, f.smallSince = true, s.smallSince
+					s.smallFlushes, s.smallSince = 0, math.MaxInt64
+				}
+			}
 			s.blkMin = min(s.blkMin, f.c.ts[0])
 			s.blkMax = max(s.blkMax, f.c.ts[f.c.len()-1])
 			s.dirty = true
@@ -161,11 +174,18 @@ func (db *DB) flushLocked() error {
 	db.m.flushedSamples.Add(int(nSamples))
 	db.blocks.Add(nBlocks)
 	for _, f := range list {
-		if f.late {
-			select {
-			case db.compactCh <- compactJob{f.s.id, f.c.ts[0], f.c.ts[f.c.len()-1]}:
-			default: // queue full: Compact() will merge them
-			}
+		var job compactJob
+		switch {
+		case f.mergeSmall:
+			job = compactJob{f.s.id, f.smallSince, MaxTimestamp}
+		case f.late:
+			job = compactJob{f.s.id, f.c.ts[0], f.c.ts[f.c.len()-1]}
+		default:
+			continue
+		}
+		select {
+		case db.compactCh <- job:
+		default: // queue full: Compact() will merge them
 		}
 	}
 	db.flushMu2.Lock()

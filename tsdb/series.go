@@ -37,6 +37,9 @@ type series struct {
 	// with the stats at each flush; deletes only shrink the true range): a
 	// late sample outside them needs no block lookup. blkMin > blkMax: none.
 	blkMin, blkMax int64
+	// Small flushed blocks since the last background merge (flush cut only).
+	smallFlushes int
+	smallSince   int64
 
 	epoch    uint64 // Append scratch: batch that last touched batchMax
 	batchMax int64
@@ -46,7 +49,7 @@ type series struct {
 }
 
 func newSeries(id uint32, t ValueType, createSeq uint64) *series {
-	return &series{id: id, typ: t, createSeq: createSeq, blkMin: math.MaxInt64, blkMax: math.MinInt64}
+	return &series{id: id, typ: t, createSeq: createSeq, blkMin: math.MaxInt64, blkMax: math.MinInt64, smallSince: math.MaxInt64}
 }
 
 // maxTsLocked is the largest timestamp ever written (head, frozen and

@@ -1,0 +1,54 @@
+package tsdb
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// TestBackgroundMerges: flushes of late data leave overlapping blocks, and
+// many small flushes leave small blocks; the background pass merges both
+// without losing or reordering anything, and Compact leaves ⌈n/max⌉ blocks.
+func TestBackgroundMerges(t *testing.T) {
+	db := openTest(t, t.TempDir(), Options{MaxBlockSamples: 64})
+	defer db.Close()
+	mustCreate(t, db, 1, Int)
+	ctx := context.Background()
+	var b Batch
+	want := 0
+	for round := 0; round < 16; round++ {
+		b.Reset()
+		for i := 0; i < 5; i++ { // 5 < 64/4: a small block each flush
+			b.AddInt(1, int64(round*100+i), int64(round))
+			want++
+		}
+		if round%4 == 3 { // late data inside earlier blocks
+			b.AddInt(1, int64((round-2)*100+50), -1)
+			want++
+		}
+		if err := db.Append(ctx, &b, Reject); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for db.blocks.Load() > 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("background merges left %d blocks", db.blocks.Load())
+		}
+		runtime.Gosched()
+	}
+	ts, _ := scanAll(t, db, 1, MinTimestamp, MaxTimestamp)
+	if len(ts) != want {
+		t.Fatalf("%d samples after merges, want %d", len(ts), want)
+	}
+	if err := db.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.countBlocks(1); n != int64((want+63)/64) || db.blocks.Load() != n {
+		t.Fatalf("after Compact: %d blocks (gauge %d), want %d", n, db.blocks.Load(), (want+63)/64)
+	}
+}
