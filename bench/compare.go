@@ -39,7 +39,8 @@ type SystemResult struct {
 	System         string        `json:"system"`
 	Version        string        `json:"version"`
 	Ingest         *IngestResult `json:"ingest"`
-	JSON           *IngestResult `json:"json,omitempty"` // tsgate only
+	JSON           *IngestResult `json:"json,omitempty"`     // tsgate only
+	Half           *IngestResult `json:"halfLoad,omitempty"` // tsgate only: line paced at half the rate reached
 	Samples        int64         `json:"samplesStored"`
 	StorageBytes   int64         `json:"storageBytes"` // the engine's own figure (tsgate blocks, VM data parts, InfluxDB TSM)
 	DirBytes       int64         `json:"dirBytes"`     // the data directory's total after flush and compaction
@@ -192,6 +193,18 @@ func compareTsgate(ctx context.Context, o CompareOptions, port int) (*SystemResu
 	per(r)
 	if wal := m.Sum("tsgate_wal_bytes"); wal > 0 {
 		r.Note = fmt.Sprintf("WAL %d bytes after compaction", int64(wal))
+	}
+	if r.Ingest.Rate > 0 {
+		ho := iopts
+		ho.Rate = r.Ingest.Rate / 2
+		hrun, err := PrepareIngest(ctx, ho)
+		if err != nil {
+			return r, err
+		}
+		logf(o.Log, "tsgate: posting %d samples paced at half the rate reached (%.0f samples/s)", hrun.Payload().Total, ho.Rate)
+		if r.Half, err = hrun.Run(ctx); err != nil {
+			return r, err
+		}
 	}
 	if o.JSON {
 		jo := iopts
@@ -421,6 +434,10 @@ func (c *CompareResult) WriteTable(w io.Writer) {
 			s.BytesPerSample, bps, s.DirPerSample, float64(s.PeakRSS)/(1<<20), s.Durable)
 	}
 	for _, s := range c.Systems {
+		if h := s.Half; h != nil {
+			fmt.Fprintf(w, "\n%s line paced at half that rate (%.0f samples/s): reached %.0f, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms, errors %s\n",
+				s.System, h.TargetRate, h.Rate, h.Latency.P50, h.Latency.P90, h.Latency.P99, h.Latency.Max, errString(h.Errors))
+		}
 		if s.JSON != nil {
 			j := s.JSON
 			fmt.Fprintf(w, "\n%s BBData JSON (POST %s): %.0f measures/s, p50 %.2f ms, p99 %.2f ms, errors %s\n",

@@ -52,6 +52,7 @@ type IngestOptions struct {
 	Batch       int           // samples per request; 0 = 5000
 	Concurrency int           // connections, one request in flight on each; 0 = 8
 	Duration    time.Duration // stop sending after this long; 0 = until every body is sent
+	Rate        float64       // target samples/s: request k is sent at start + k·batch/Rate; 0 = as fast as possible
 	Timeout     time.Duration // per request; 0 = 60 s
 	User        string        // tsgate admin to log in as; "" = admin
 	Password    string        // its password
@@ -183,6 +184,7 @@ type IngestResult struct {
 	Points      int               `json:"points"`
 	Batch       int               `json:"batch"`
 	Concurrency int               `json:"concurrency"`
+	TargetRate  float64           `json:"targetRate,omitempty"`
 	Started     time.Time         `json:"started"`
 	PrepareS    float64           `json:"prepareS"`
 	ElapsedS    float64           `json:"elapsedS"`
@@ -273,6 +275,19 @@ func (r *IngestRun) RunBodies(ctx context.Context, lo, hi int, progress io.Write
 				if i >= hi || ctx.Err() != nil || (!deadline.IsZero() && time.Now().After(deadline)) {
 					return
 				}
+				if o.Rate > 0 { // paced: wait for this request's slot
+					at := start.Add(time.Duration(float64(i-lo) * float64(o.Batch) / o.Rate * float64(time.Second)))
+					if d := time.Until(at); d > 0 {
+						select {
+						case <-time.After(d):
+						case <-ctx.Done():
+							return
+						}
+					}
+					if !deadline.IsZero() && time.Now().After(deadline) {
+						return
+					}
+				}
 				req.SetBodyRaw(p.Bodies[i])
 				t0 := time.Now()
 				err := hc.Do(req, resp)
@@ -318,7 +333,7 @@ func (r *IngestRun) RunBodies(ctx context.Context, lo, hi int, progress io.Write
 	}
 	res := &IngestResult{
 		Kind: "ingest", Target: o.Target, Format: o.Format.String(), URL: o.URL, Path: r.path,
-		Objects: o.Objects, Points: o.Points, Batch: o.Batch, Concurrency: o.Concurrency,
+		Objects: o.Objects, Points: o.Points, Batch: o.Batch, Concurrency: o.Concurrency, TargetRate: o.Rate,
 		Started: start.UTC(), PrepareS: r.Prepare.Seconds(), Planned: planned,
 		Errors: errs, ErrorSample: samples,
 	}
@@ -367,6 +382,9 @@ func logf(w io.Writer, format string, args ...any) {
 func (r *IngestResult) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "ingest %s %s → %s%s\n", r.Target, r.Format, r.URL, r.Path)
 	fmt.Fprintf(w, "  dataset      %d objects × %d points = %d samples, batch %d, %d connections\n", r.Objects, r.Points, r.Planned, r.Batch, r.Concurrency)
+	if r.TargetRate > 0 {
+		fmt.Fprintf(w, "  paced        at %s samples/s\n", human(r.TargetRate))
+	}
 	fmt.Fprintf(w, "  accepted     %d samples in %d/%d requests, %.2f s (prepare %.2f s)\n", r.Samples, r.OK, r.Requests, r.ElapsedS, r.PrepareS)
 	fmt.Fprintf(w, "  throughput   %s samples/s, %.1f MB/s sent (%d bytes)\n", human(r.Rate), r.MBps, r.BytesSent)
 	fmt.Fprintf(w, "  latency ms   p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (mean %.2f)\n", r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max, r.Latency.Mean)

@@ -57,6 +57,7 @@ type ingestFlags struct {
 	seed                                int64
 	duration, timeout                   time.Duration
 	echo                                bool
+	rate                                float64
 }
 
 func addIngestFlags(fs *flag.FlagSet, f *ingestFlags, prefix string) {
@@ -66,6 +67,7 @@ func addIngestFlags(fs *flag.FlagSet, f *ingestFlags, prefix string) {
 	fs.IntVar(&f.batch, prefix+"batch", 5000, "samples per request")
 	fs.IntVar(&f.concurrency, prefix+"concurrency", 8, "ingest connections, one request in flight on each")
 	fs.Int64Var(&f.seed, "seed", 42, "dataset seed")
+	fs.Float64Var(&f.rate, prefix+"rate", 0, "pace the ingest at this many samples/s (0 = as fast as it goes)")
 	fs.BoolVar(&f.echo, prefix+"echo", false, "json: ask for the echoed measures instead of ?response=count")
 }
 
@@ -101,7 +103,7 @@ func (f *ingestFlags) options(stderr io.Writer, c *commonFlags) (bench.IngestOpt
 	o := bench.IngestOptions{
 		URL: f.url, Target: target, Format: format, Objects: f.objects, Points: f.points, Seed: f.seed,
 		Batch: f.batch, Concurrency: f.concurrency, Duration: f.duration, Timeout: f.timeout,
-		User: f.user, Password: pw, Echo: f.echo,
+		User: f.user, Password: pw, Echo: f.echo, Rate: f.rate,
 	}
 	if !c.json {
 		o.Log = stderr
