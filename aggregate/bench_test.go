@@ -248,3 +248,83 @@ func BenchmarkRowsDays1000x30d(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/query")
 }
+
+// BenchmarkAppendPaired is BenchmarkAppend with the two variants interleaved
+// in the same process, phase by phase (96 batches of 5000 samples each, 4
+// appenders), into two stores, so load changes on a shared machine hit both
+// alike. b.N = phases per variant. It reports both throughputs and the
+// rollups overhead (1 − rollups/tsdb throughput).
+func BenchmarkAppendPaired(b *testing.B) {
+	const (
+		per       = 5000
+		objects   = dataset.StandardObjects
+		points    = 240
+		appenders = 4
+		phase     = 96
+	)
+	batches := benchBatches(objects, points, per)
+	dbs := [2]*tsdb.DB{openDB(b, b.TempDir()), openDB(b, b.TempDir())}
+	defer dbs[0].Close()
+	defer dbs[1].Close()
+	for _, db := range dbs {
+		createSeries(b, db, objects)
+	}
+	r := openRollups(b, dbs[1], Options{})
+	var elapsed [2]time.Duration
+	var done [2]int
+	run := func(mode int) {
+		start := done[mode]
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		t0 := time.Now()
+		for w := 0; w < appenders; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var mine tsdb.Batch
+				for {
+					i := start + int(next.Add(1)-1)
+					if i >= start+phase {
+						return
+					}
+					src := batches[i%len(batches)]
+					shift := int64(i/len(batches)) * points * 60_000
+					mine.Reset()
+					for k := 0; k < src.Len(); k++ {
+						id, ts, v := src.Sample(k)
+						mine.AddFloat(id, ts+shift, v.Float())
+					}
+					var err error
+					if mode == 1 {
+						err = r.Append(context.Background(), &mine, tsdb.Reject)
+					} else {
+						err = dbs[0].Append(context.Background(), &mine, tsdb.Reject)
+					}
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		elapsed[mode] += time.Since(t0)
+		done[mode] += phase
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run(i % 2)
+		run(1 - i%2)
+	}
+	t0 := time.Now()
+	if err := r.Close(); err != nil {
+		b.Fatal(err)
+	}
+	elapsed[1] += time.Since(t0)
+	b.StopTimer()
+	tp := func(m int) float64 { return float64(done[m]*per) / elapsed[m].Seconds() }
+	b.ReportMetric(tp(0), "tsdb-samples/s")
+	b.ReportMetric(tp(1), "rollups-samples/s")
+	b.ReportMetric(100*(1-tp(1)/tp(0)), "overhead-%")
+	b.ReportMetric(float64(r.m.hourRecomp.Get()+r.m.dayRecomp.Get()), "recomputes")
+}

@@ -17,10 +17,16 @@ import (
 // first day (days since the epoch) uvarint | last − first uvarint | nruns
 // uvarint | runs of consecutive ids: (start − previous run end) zigzag varint,
 // length uvarint (an id may appear in several runs).
-// appendIntentHeader starts a one-group intent; nruns runs follow.
-func appendIntentHeader(dst []byte, dayLo, dayHi int64, nruns int) []byte {
+// appendIntentHeader starts an intent of ngroups groups, the first one
+// (dayLo, dayHi) with nruns runs, which the caller appends.
+func appendIntentHeader(dst []byte, dayLo, dayHi int64, ngroups, nruns int) []byte {
 	dst = append(dst, intentVer)
-	dst = binary.AppendUvarint(dst, 1)
+	dst = binary.AppendUvarint(dst, uint64(ngroups))
+	return appendIntentGroup(dst, dayLo, dayHi, nruns)
+}
+
+// appendIntentGroup starts a group; its nruns runs follow.
+func appendIntentGroup(dst []byte, dayLo, dayHi int64, nruns int) []byte {
 	dst = binary.AppendUvarint(dst, uint64(dayLo))
 	dst = binary.AppendUvarint(dst, uint64(dayHi-dayLo))
 	return binary.AppendUvarint(dst, uint64(nruns))

@@ -142,8 +142,15 @@ func (r *Rollups) prepare(b *tsdb.Batch) (uint64, error) {
 	runs = binary.AppendUvarint(runs, uint64(runEnd-runStart))
 	nruns++
 	bp := intentBufs.Get().(*[]byte)
-	rec := appendIntentHeader((*bp)[:0], lo/dayMs, hi/dayMs, nruns)
-	rec = append(rec, runs...)
+	var rec []byte
+	if hi/dayMs-lo/dayMs <= 1 {
+		rec = appendIntentHeader((*bp)[:0], lo/dayMs, hi/dayMs, 1, nruns)
+		rec = append(rec, runs...)
+	} else {
+		// Backfill or late data: one group per day, so recovery recomputes
+		// only the days each object touched.
+		rec = r.appendIntentByDayLocked((*bp)[:0], b)
+	}
 	r.mu.runs = runs
 	seq := r.mu.nextSeq
 	r.mu.nextSeq++
@@ -161,6 +168,54 @@ func (r *Rollups) prepare(b *tsdb.Batch) (uint64, error) {
 		return 0, fmt.Errorf("aggregate: cannot write rollup intent: %w", err)
 	}
 	return seq, nil
+}
+
+// appendIntentByDayLocked encodes an intent with one group per UTC day of
+// b's numeric samples of known objects.
+func (r *Rollups) appendIntentByDayLocked(dst []byte, b *tsdb.Batch) []byte {
+	byDay := map[int64][]uint32{}
+	for i := 0; i < b.Len(); i++ {
+		id, ts, val := b.Sample(i)
+		if val.Type != tsdb.Float && val.Type != tsdb.Int || r.stateLocked(id) == nil {
+			continue
+		}
+		d := ts / dayMs
+		ids := byDay[d]
+		if n := len(ids); n == 0 || ids[n-1] != id {
+			byDay[d] = append(ids, id)
+		}
+	}
+	days := make([]int64, 0, len(byDay))
+	for d := range byDay {
+		days = append(days, d)
+	}
+	slices.Sort(days)
+	dst = append(dst, intentVer)
+	dst = binary.AppendUvarint(dst, uint64(len(days)))
+	for _, d := range days {
+		ids := byDay[d]
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		nruns := 0
+		for i := range ids {
+			if i == 0 || ids[i] != ids[i-1]+1 {
+				nruns++
+			}
+		}
+		dst = appendIntentGroup(dst, d, d, nruns)
+		prevEnd := int64(0)
+		for i := 0; i < len(ids); {
+			j := i + 1
+			for j < len(ids) && ids[j] == ids[j-1]+1 {
+				j++
+			}
+			dst = binary.AppendVarint(dst, int64(ids[i])-prevEnd)
+			dst = binary.AppendUvarint(dst, uint64(j-i))
+			prevEnd = int64(ids[i]) + int64(j-i)
+			i = j
+		}
+	}
+	return dst
 }
 
 func (r *Rollups) triggerCheckpoint() {
