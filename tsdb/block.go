@@ -26,8 +26,13 @@ const (
 
 const (
 	blockVersion = 1
-	// maxBlockCount bounds the count a decoder accepts (damaged headers).
-	maxBlockCount = 1 << 20
+	// maxBlockCount bounds a block's samples (Options.MaxBlockSamples is
+	// capped to it) and the count a decoder accepts.
+	maxBlockCount = 1 << 16
+	// maxStringBlockBytes bounds the string bytes of a block (flushes and
+	// compactions cut string blocks there), so a damaged block cannot make
+	// the decoder allocate more than this.
+	maxStringBlockBytes = 4 << 20
 )
 
 // blockCols are the decoded columns of a block or a head chunk. For strings
@@ -275,7 +280,7 @@ func decodeBlock(c *blockCols, v []byte, typ ValueType, sc *codecScratch) error 
 			c.nums = append(c.nums, uint64(sc.raw[i/8]>>(uint(i)%8)&1))
 		}
 	case typ == String && codec == valCodecStrings:
-		if c.strs, p, err = zstdSection(c.strs[:0], p, n*(MaxStringLen+3)); err != nil {
+		if c.strs, p, err = zstdSection(c.strs[:0], p, maxStringBlockBytes+MaxStringLen+3*n); err != nil {
 			return err
 		}
 		// Lengths are interleaved with the bytes; compact in place.

@@ -205,7 +205,7 @@ func (db *DB) mergeBlocksLocked(s *series, lo, hi int64, keys [][]byte) error {
 	sc := getCodecScratch()
 	defer putCodecScratch(sc)
 	var buf, key []byte
-	ranges := splitBlocks(all.len(), db.opts.MaxBlockSamples)
+	ranges := splitChunk(&all, s.typ, db.opts.MaxBlockSamples)
 	for _, r := range ranges {
 		ts := all.ts[r[0]:r[1]]
 		buf = appendBlock(buf[:0], s.typ, ts, all.nums[r[0]:r[1]], all.strs, sc)

@@ -129,7 +129,7 @@ func (db *DB) flushLocked() error {
 			c := f.c
 			nSamples += int64(c.len())
 			frozenBytes += chunkSampleBytes*int64(c.len()) + int64(len(c.strs))
-			for _, r := range splitBlocks(c.len(), db.opts.MaxBlockSamples) {
+			for _, r := range splitChunk(c, f.s.typ, db.opts.MaxBlockSamples) {
 				ts := c.ts[r[0]:r[1]]
 				buf = appendBlock(buf[:0], f.s.typ, ts, c.nums[r[0]:r[1]], c.strs, sc)
 				key = appendBlockKey(key[:0], f.s.id, ts[0], ts[len(ts)-1], bseq)
@@ -237,6 +237,29 @@ func splitBlocks(n, maxPer int) [][2]int {
 	out := make([][2]int, 0, nb)
 	for i := 0; i < n; i += per {
 		out = append(out, [2]int{i, min(i+per, n)})
+	}
+	return out
+}
+
+// splitChunk cuts a chunk into blocks: by count, and for strings also at
+// maxStringBlockBytes of string data.
+func splitChunk(c *chunk, typ ValueType, maxPer int) [][2]int {
+	ranges := splitBlocks(c.len(), maxPer)
+	if typ != String {
+		return ranges
+	}
+	var out [][2]int
+	for _, r := range ranges {
+		start, size := r[0], 0
+		for i := r[0]; i < r[1]; i++ {
+			l := strLen(c.nums[i])
+			if size+l > maxStringBlockBytes && i > start {
+				out = append(out, [2]int{start, i})
+				start, size = i, 0
+			}
+			size += l
+		}
+		out = append(out, [2]int{start, r[1]})
 	}
 	return out
 }

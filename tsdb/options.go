@@ -22,7 +22,7 @@ type Options struct {
 	// HeadBytes bounds the in-memory head; when exceeded the head is flushed
 	// to blocks in the background. 0 means DefaultHeadBytes.
 	HeadBytes int64
-	// MaxBlockSamples caps the samples of one block. 0 means 8192.
+	// MaxBlockSamples caps the samples of one block. 0 means 8192; at most 65536.
 	MaxBlockSamples int
 	// PebbleCacheBytes is Pebble's block cache size. 0 means 64 MiB.
 	PebbleCacheBytes int64
@@ -41,6 +41,7 @@ func (o Options) withDefaults() Options {
 	if o.MaxBlockSamples <= 0 {
 		o.MaxBlockSamples = 8192
 	}
+	o.MaxBlockSamples = min(o.MaxBlockSamples, maxBlockCount)
 	if o.PebbleCacheBytes <= 0 {
 		o.PebbleCacheBytes = 64 << 20
 	}
