@@ -12,5 +12,10 @@
 // views when it moves). The Catalog owns no goroutine and the *pebble.DB belongs to
 // the caller, so there is nothing to Close.
 //
-// Authorization is not checked here: acl decides who may call what.
+// Authorization is not checked here: acl decides who may call what. Changes that
+// touch authorization state — creating, disabling, deleting or publishing objects,
+// object-group membership, deleting object groups — should go through the acl
+// wrappers (acl.CreateObjects, SetObjectEnabled, DeleteObject, SetPublic,
+// AddToObjectGroup, DeleteObjectGroup): they check the actor and put the token
+// deletions, shares and audit entries in the catalog's batch through its hooks.
 package catalog
