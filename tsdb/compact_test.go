@@ -52,3 +52,32 @@ func TestBackgroundMerges(t *testing.T) {
 		t.Fatalf("after Compact: %d blocks (gauge %d), want %d", n, db.blocks.Load(), (want+63)/64)
 	}
 }
+
+// TestLargeStringsSplit: string blocks are cut at maxStringBlockBytes.
+func TestLargeStringsSplit(t *testing.T) {
+	db := openTest(t, t.TempDir(), Options{})
+	defer db.Close()
+	mustCreate(t, db, 1, String)
+	var b Batch
+	big := make([]byte, MaxStringLen)
+	for i := range big {
+		big[i] = byte('a' + i%26)
+	}
+	for i := 0; i < 100; i++ {
+		big[0] = byte(i)
+		b.AddString(1, int64(i), big)
+	}
+	if err := db.Append(context.Background(), &b, Reject); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.countBlocks(1); n < 2 {
+		t.Fatalf("6.4 MB of strings in %d block(s)", n)
+	}
+	_, vs := scanAll(t, db, 1, 0, 99)
+	if len(vs) != 100 || vs[42].str[0] != 42 || len(vs[99].str) != MaxStringLen {
+		t.Fatalf("read back %d values", len(vs))
+	}
+}
