@@ -16,6 +16,9 @@
 // background flush encodes it into blocks `b|id|minTs|maxTs|seq` and, in the
 // same Pebble batch, writes the stats as of its cut and deletes the WAL
 // records the cut covers. Open replays the WAL left above the last flush.
+// A background pass merges the blocks a flush of late data made overlap, and
+// runs of small blocks (many objects sharing one head); Compact merges
+// everything and runs a full Pebble compaction.
 //
 // # Concurrency
 //
