@@ -51,6 +51,17 @@ func parseLP(body string, prec Precision) ([]lp, error) {
 	for i := range ss {
 		out[i] = renderLP(p, &ss[i])
 	}
+	// the general parser alone gives the same samples
+	slow := &LineParser{noFast: true}
+	ss0, err := slow.Parse([]byte(body), prec, testNow)
+	if err != nil || len(ss0) != len(ss) {
+		return nil, fmt.Errorf("general parser: %d samples, %v", len(ss0), err)
+	}
+	for i := range ss0 {
+		if g := renderLP(slow, &ss0[i]); g != out[i] {
+			return nil, fmt.Errorf("general parser: sample %d %+v, fast path %+v", i, g, out[i])
+		}
+	}
 	return out, nil
 }
 
@@ -295,6 +306,18 @@ func FuzzLineProtocol(f *testing.F) {
 		p := GetLineParser()
 		defer PutLineParser(p)
 		ss, err := p.Parse(body, PrecisionMs, testNow)
+		// the straight-line fast path and the general parser agree exactly
+		slow := &LineParser{noFast: true}
+		ss0, err0 := slow.Parse(body, PrecisionMs, testNow)
+		if fmt.Sprint(err) != fmt.Sprint(err0) || len(ss) != len(ss0) {
+			t.Fatalf("%q: fast path %d samples, %v; general %d samples, %v", body, len(ss), err, len(ss0), err0)
+		}
+		for i := range ss {
+			if a, b := renderLP(p, &ss[i]), renderLP(slow, &ss0[i]); a != b || ss[i].Int != ss0[i].Int ||
+				string(p.Text(&ss[i])) != string(slow.Text(&ss0[i])) {
+				t.Fatalf("%q: sample %d fast %+v, general %+v", body, i, a, b)
+			}
+		}
 		if err != nil {
 			var le *LineError
 			if !errors.As(err, &le) || le.Line < 1 {
