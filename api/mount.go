@@ -1,6 +1,7 @@
 package api
 
 import (
+	"path/filepath"
 	"time"
 
 	"github.com/tsgate/tsgate/acl"
@@ -15,6 +16,10 @@ type Deps struct {
 	DB      *tsdb.DB
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// BackupDir is where POST /admin/backup may write; "" means <data>/../tsgate-backups.
+	BackupDir string
+	// Version is the tsgate version recorded in backup manifests.
+	Version string
 }
 
 // Mount registers the BBData management endpoints (sessions, apikeys, …) into s and makes s
@@ -32,4 +37,9 @@ func Mount(s *Server, d Deps) {
 	objs.register(s.router)
 	objs.registerGroups(s.router)
 	(&extensions{acl: d.ACL, cat: d.Catalog, objs: objs, now: now}).register(s.router)
+	backupDir := d.BackupDir
+	if backupDir == "" {
+		backupDir = filepath.Join(filepath.Dir(filepath.Clean(d.DB.Dir())), "tsgate-backups")
+	}
+	(&admin{d: d, backupDir: backupDir, version: d.Version}).register(s.router)
 }

@@ -117,6 +117,8 @@ func (rt *Router) Handle(route Route, h fasthttp.RequestHandler) {
 				"Content type '%s' not supported", ctx.Request.Header.ContentType()))
 		} else if err := rt.server.authenticate(ctx, decl); err != nil {
 			WriteError(ctx, err)
+		} else if err := rt.server.guardWrite(decl); err != nil {
+			WriteError(ctx, err)
 		} else {
 			h(ctx)
 		}

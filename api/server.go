@@ -41,6 +41,9 @@ type Options struct {
 	Healthy func() bool
 	// Authenticator checks credentials on non-public routes; nil refuses them all (401/403).
 	Authenticator Authenticator
+	// WriteGuard, when set, is asked before every changing request (not GET/HEAD); an error
+	// answers it (e.g. 503 when the disk is nearly full) before anything is written.
+	WriteGuard func() error
 	// ReadTimeout and IdleTimeout of connections; 0 means 60 s and 120 s.
 	ReadTimeout, IdleTimeout time.Duration
 }
@@ -142,6 +145,13 @@ func (s *Server) recordDenied(ctx *fasthttp.RequestCtx, route *Route, status int
 	if r, ok := s.opts.Authenticator.(DeniedRecorder); ok {
 		r.RecordDenied(ctx, route, status)
 	}
+}
+
+func (s *Server) guardWrite(route *Route) error {
+	if s.opts.WriteGuard == nil || route.Method == "GET" || route.Method == "HEAD" {
+		return nil
+	}
+	return s.opts.WriteGuard()
 }
 
 func (s *Server) authenticate(ctx *fasthttp.RequestCtx, route *Route) error {

@@ -37,6 +37,14 @@ type Config struct {
 	MaxBodyBytes int
 	// MaxMeasures caps the measures or lines of one write request (0 = 100 000).
 	MaxMeasures int
+	// MinFreeDisk is the free space (bytes) below which writes are refused with 503; 0 means
+	// 128 MiB, negative disables the guard.
+	MinFreeDisk int64
+	// FreeSpace reports the free bytes of a directory's file system; nil means statfs (tests
+	// inject a figure).
+	FreeSpace func(dir string) (uint64, error)
+	// BackupDir is where online backups may be written; "" means <data>/../tsgate-backups.
+	BackupDir string
 	// Version and Commit are shown by /about.
 	Version, Commit string
 }
@@ -100,8 +108,9 @@ func Open(cfg Config) (*Node, error) {
 		Commit:       cfg.Commit,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Healthy:      func() bool { return true },
+		WriteGuard:   newDiskGuard(cfg),
 	})
-	deps := api.Deps{ACL: n.ACL, Catalog: n.Catalog, DB: n.DB}
+	deps := api.Deps{ACL: n.ACL, Catalog: n.Catalog, DB: n.DB, BackupDir: cfg.BackupDir, Version: cfg.Version}
 	api.Mount(n.API, deps)
 	ingest.Mount(n.API, deps, ingest.Options{MaxMeasures: cfg.MaxMeasures, MaxBodyBytes: cfg.MaxBodyBytes,
 		Logger: log, Metrics: n.Metrics})
@@ -137,6 +146,23 @@ func (n *Node) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return n.Shutdown(ctx)
+}
+
+// newDiskGuard returns the write guard of cfg, or nil when disabled.
+func newDiskGuard(cfg Config) func() error {
+	if cfg.MinFreeDisk < 0 {
+		return nil
+	}
+	g := &diskGuard{dir: cfg.DataDir, minFree: uint64(cfg.MinFreeDisk), free: cfg.FreeSpace, every: time.Second}
+	if g.minFree == 0 {
+		g.minFree = 128 << 20
+	}
+	if g.free == nil {
+		g.free = statfsFree
+	} else {
+		g.every = 0 // injected figures are read on every request
+	}
+	return g.check
 }
 
 // purgeExpiredKeys deletes expired apikeys at start and then every period (the original's

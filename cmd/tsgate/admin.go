@@ -47,11 +47,17 @@ func newAdminFlags(sub string, out io.Writer) (*flag.FlagSet, *adminConfig) {
 // cmdAdmin runs `tsgate admin <sub>` against a stopped node's data directory.
 func cmdAdmin(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("admin needs a command: reset-password or compact (run 'tsgate help')")
+		return errors.New("admin needs a command: reset-password, compact, backup or restore (run 'tsgate help')")
+	}
+	switch args[0] {
+	case "backup":
+		return cmdBackup(args[1:], stdout, stderr)
+	case "restore":
+		return cmdRestore(args[1:], stdout, stderr)
 	}
 	fs, c := newAdminFlags(args[0], stderr)
 	if fs == nil {
-		return fmt.Errorf("unknown admin command %q: want reset-password or compact", args[0])
+		return fmt.Errorf("unknown admin command %q: want reset-password, compact, backup or restore", args[0])
 	}
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err

@@ -20,6 +20,8 @@ type serveConfig struct {
 	listen, data, logLevel, logFormat string
 	headBytes, maxBody, maxMeasures   int64
 	passwordCost                      int
+	minFreeDisk                       int64
+	backupDir                         string
 	shutdownTimeout                   time.Duration
 }
 
@@ -33,6 +35,8 @@ func newServeFlags(out io.Writer) (*flag.FlagSet, *serveConfig) {
 	fs.Int64Var(&c.headBytes, "head-bytes", 0, "in-memory head budget in bytes, 0 = default (env TSGATE_HEAD_BYTES)")
 	fs.Int64Var(&c.maxBody, "max-body", 32<<20, "largest request body in bytes, 413 beyond (env TSGATE_MAX_BODY)")
 	fs.Int64Var(&c.maxMeasures, "max-measures", 100_000, "most measures or lines in one write request, 413 beyond (env TSGATE_MAX_MEASURES)")
+	fs.Int64Var(&c.minFreeDisk, "min-free-disk", 128<<20, "free bytes below which writes get 503, negative disables (env TSGATE_MIN_FREE_DISK)")
+	fs.StringVar(&c.backupDir, "backup-dir", "", "where POST /admin/backup may write, default <data>/../tsgate-backups (env TSGATE_BACKUP_DIR)")
 	fs.IntVar(&c.passwordCost, "password-cost", 0, "password hash cost, 0 = the secure default; tests use the minimum (env TSGATE_PASSWORD_COST)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 5*time.Second, "how long SIGTERM waits for in-flight requests (env TSGATE_SHUTDOWN_TIMEOUT)")
 	return fs, c
@@ -65,6 +69,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		HeadBytes:     c.headBytes,
 		MaxBodyBytes:  int(c.maxBody),
 		MaxMeasures:   int(c.maxMeasures),
+		MinFreeDisk:   c.minFreeDisk,
+		BackupDir:     c.backupDir,
 		Version:       version,
 		Commit:        commit,
 	})

@@ -28,7 +28,7 @@ type Node struct {
 // hash cost), serves it on 127.0.0.1 and logs admin in. It stops when the test ends.
 func Start(t testing.TB) *Node {
 	t.Helper()
-	n, err := server.Open(server.Config{DataDir: t.TempDir(), AdminPassword: "admin-pw", PasswordCost: 4})
+	n, err := server.Open(server.Config{DataDir: t.TempDir(), AdminPassword: "admin-pw", PasswordCost: 4, MinFreeDisk: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
