@@ -14,43 +14,48 @@ func (db *DB) DeleteObject(id uint32) error {
 	if db.closed.Load() {
 		return ErrClosed
 	}
-	db.flushMu.Lock()
+	db.flushMu.Lock() // blocks cannot change meanwhile
 	defer db.flushMu.Unlock()
 	s, err := db.series(id)
 	if err != nil {
 		return err
 	}
-	db.lockOne(id)
-	defer db.unlockOne(id)
-	pb := db.pdb.NewBatch()
-	defer pb.Close()
-	_ = pb.DeleteRange(blockPrefix(id), blockPrefixEnd(id), nil)
-	_ = pb.DeleteRange(seriesPrefix(id), seriesPrefixEnd(id), nil)
 	nb, err := db.countBlocks(id)
 	if err != nil {
 		return err
 	}
-	if err := pb.Commit(pebble.Sync); err != nil {
+	pb := db.pdb.NewBatch()
+	defer pb.Close()
+	_ = pb.DeleteRange(blockPrefix(id), blockPrefixEnd(id), nil)
+	_ = pb.DeleteRange(seriesPrefix(id), seriesPrefixEnd(id), nil)
+	// Apply under the object's lock (appends see the series deleted at
+	// once), wait for the fsync after releasing it.
+	db.lockOne(id)
+	if err := db.pdb.ApplyNoSyncWait(pb, pebble.Sync); err != nil {
+		db.unlockOne(id)
 		return fmt.Errorf("tsdb: cannot delete object %d: %w", id, err)
 	}
 	db.blocks.Add(-nb)
-	if s == nil {
-		return nil
+	if s != nil {
+		s.deleted = true
+		db.totalSamples.Add(-int64(s.st.Count))
+		db.headSamples.Add(-int64(s.head.len()))
+		db.headBytes.Add(-(chunkSampleBytes*int64(s.head.len()) + int64(len(s.head.strs))))
+		s.head = chunk{}
 	}
-	s.deleted = true
-	db.totalSamples.Add(-int64(s.st.Count))
-	db.headSamples.Add(-int64(s.head.len()))
-	db.headBytes.Add(-(chunkSampleBytes*int64(s.head.len()) + int64(len(s.strsHeld()))))
-	s.head = chunk{}
-	db.tab.mu.Lock()
-	if db.tab.getLocked(id) == s {
-		db.tab.removeLocked(id)
+	db.unlockOne(id)
+	if s != nil {
+		db.tab.mu.Lock()
+		if db.tab.getLocked(id) == s {
+			db.tab.removeLocked(id)
+		}
+		db.tab.mu.Unlock()
 	}
-	db.tab.mu.Unlock()
+	if err := pb.SyncWait(); err != nil {
+		return fmt.Errorf("tsdb: cannot sync deletion of object %d: %w", id, err)
+	}
 	return nil
 }
-
-func (s *series) strsHeld() []byte { return s.head.strs }
 
 func (db *DB) countBlocks(id uint32) (int64, error) {
 	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(id), UpperBound: blockPrefixEnd(id)})
@@ -78,7 +83,7 @@ func (db *DB) DeleteRange(id uint32, from, to int64) error {
 	if from > to {
 		return nil
 	}
-	db.flushMu.Lock()
+	db.flushMu.Lock() // blocks cannot change meanwhile
 	defer db.flushMu.Unlock()
 	s, err := db.series(id)
 	if err != nil {
@@ -87,29 +92,32 @@ func (db *DB) DeleteRange(id uint32, from, to int64) error {
 	if s == nil {
 		return fmt.Errorf("%w: object %d", ErrUnknownSeries, id)
 	}
-	db.lockOne(id)
-	defer db.unlockOne(id)
-	if s.deleted {
-		return fmt.Errorf("%w: object %d", ErrUnknownSeries, id)
-	}
+	// Block rewrites without the object's lock (reads and encoding).
 	pb := db.pdb.NewBatch()
 	defer pb.Close()
 	gone, firstBlock, nbDelta, err := db.rewriteBlocksForDelete(pb, s, from, to)
 	if err != nil {
 		return err
 	}
-	// The head after the trim, without trimming yet.
+	// Under the lock: the head's part, the WAL record, the apply; the fsync
+	// is awaited after unlocking, as in Append.
+	db.lockOne(id)
+	if s.deleted {
+		db.unlockOne(id)
+		return fmt.Errorf("%w: object %d", ErrUnknownSeries, id)
+	}
 	headGone := 0
 	firstHead, hasHead := int64(0), false
 	for _, ts := range s.head.ts {
 		if ts >= from && ts <= to {
 			headGone++
+			delete(gone, ts) // counted once, by the head trim
 		} else if !hasHead {
 			firstHead, hasHead = ts, true
 		}
 	}
 	d := walDeleteRange{id: id, from: from, to: to}
-	d.count = s.st.Count - min(s.st.Count, uint64(headGone)+gone)
+	d.count = s.st.Count - min(s.st.Count, uint64(headGone+len(gone)))
 	switch {
 	case firstBlock != nil && (!hasHead || *firstBlock < firstHead):
 		d.firstTs = *firstBlock
@@ -122,14 +130,20 @@ func (db *DB) DeleteRange(id uint32, from, to int64) error {
 	seq := db.seq.Add(1)
 	rec := appendWALDeleteRange(nil, d)
 	if err := pb.Set(walKey(seq), rec, nil); err != nil {
+		db.unlockOne(id)
 		return err
 	}
-	if err := pb.Commit(pebble.Sync); err != nil {
+	if err := db.pdb.ApplyNoSyncWait(pb, pebble.Sync); err != nil {
+		db.unlockOne(id)
 		return fmt.Errorf("tsdb: cannot delete range of object %d: %w", id, err)
 	}
 	db.walBytes.Add(int64(len(rec)))
 	db.blocks.Add(nbDelta)
 	db.applyDeleteRangeLocked(s, d)
+	db.unlockOne(id)
+	if err := pb.SyncWait(); err != nil {
+		return fmt.Errorf("tsdb: cannot sync range deletion of object %d: %w", id, err)
+	}
 	return nil
 }
 
@@ -145,18 +159,18 @@ func (db *DB) applyDeleteRangeLocked(s *series, d walDeleteRange) {
 }
 
 // rewriteBlocksForDelete adds to pb the deletion or rewrite of every block of
-// s overlapping [from, to]. It returns the distinct block samples removed
-// that the head does not also hold, and the first block timestamp after.
-func (db *DB) rewriteBlocksForDelete(pb *pebble.Batch, s *series, from, to int64) (removed uint64, first *int64, nbDelta int64, err error) {
+// s overlapping [from, to]. It returns the distinct block timestamps removed
+// and the first block timestamp after. Caller holds flushMu.
+func (db *DB) rewriteBlocksForDelete(pb *pebble.Batch, s *series, from, to int64) (gone map[int64]struct{}, first *int64, nbDelta int64, err error) {
 	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(s.id), UpperBound: blockPrefixEnd(s.id)})
 	if err != nil {
-		return 0, nil, 0, err
+		return nil, nil, 0, err
 	}
 	defer it.Close()
 	sc := getCodecScratch()
 	defer putCodecScratch(sc)
 	var cols blockCols
-	gone := map[int64]struct{}{}
+	gone = map[int64]struct{}{}
 	var buf, key []byte
 	noteFirst := func(ts int64) {
 		if first == nil || ts < *first {
@@ -177,19 +191,17 @@ func (db *DB) rewriteBlocksForDelete(pb *pebble.Batch, s *series, from, to int64
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return 0, nil, 0, err
+			return nil, nil, 0, err
 		}
 		if err := decodeBlock(&cols, v, s.typ, sc); err != nil {
-			return 0, nil, 0, &CorruptionError{What: "block", Key: append([]byte(nil), it.Key()...), Err: err}
+			return nil, nil, 0, &CorruptionError{What: "block", Key: append([]byte(nil), it.Key()...), Err: err}
 		}
 		_ = pb.Delete(it.Key(), nil)
 		nbDelta--
 		var keep chunk
 		for i, ts := range cols.ts {
 			if ts >= from && ts <= to {
-				if _, inHead := s.head.search(ts); !inHead {
-					gone[ts] = struct{}{} // head samples are counted by the head trim
-				}
+				gone[ts] = struct{}{}
 				continue
 			}
 			var str []byte
@@ -208,7 +220,7 @@ func (db *DB) rewriteBlocksForDelete(pb *pebble.Batch, s *series, from, to int64
 		}
 	}
 	if err := it.Error(); err != nil {
-		return 0, nil, 0, err
+		return nil, nil, 0, err
 	}
-	return uint64(len(gone)), first, nbDelta, nil
+	return gone, first, nbDelta, nil
 }
