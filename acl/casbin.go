@@ -30,8 +30,9 @@ type Enforcer struct {
 }
 
 type enforcerCache struct {
-	mu  sync.Mutex
-	cur *Enforcer
+	mu       sync.Mutex
+	cur      *Enforcer
+	byTenant map[uint32]*Enforcer
 }
 
 // Enforcer returns the enforcer for the current policy, building it when the acl or
@@ -53,12 +54,44 @@ func (a *ACL) Enforcer() (*Enforcer, error) {
 	return e, nil
 }
 
-func (a *ACL) buildEnforcer() (*Enforcer, error) {
+// EnforcerFor returns an enforcer holding only tenant's rules (and the
+// superusers'): the same answers for that tenant's objects at a fraction of the
+// cost (Enforce scans every p rule). Explain uses it.
+func (a *ACL) EnforcerFor(tenant uint32) (*Enforcer, error) {
+	c := &a.enforcerC
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	av, cv := a.version.Load(), a.cat.Version()
+	if e := c.byTenant[tenant]; e != nil && e.aclVer == av && e.catVer == cv {
+		return e, nil
+	}
+	e, err := a.buildEnforcerFor(tenant)
+	if err != nil {
+		return nil, err
+	}
+	e.aclVer, e.catVer = av, cv
+	if c.byTenant == nil {
+		c.byTenant = map[uint32]*Enforcer{}
+	}
+	c.byTenant[tenant] = e
+	return e, nil
+}
+
+func (a *ACL) buildEnforcer() (*Enforcer, error) { return a.buildEnforcerFor(0) }
+
+// buildEnforcerFor builds the enforcer of one tenant (0: all): rules from the
+// Pebble policy store, object facts from the catalog.
+func (a *ACL) buildEnforcerFor(tenant uint32) (*Enforcer, error) {
 	m, err := model.NewModelFromString(ModelText)
 	if err != nil {
 		return nil, fmt.Errorf("acl: BUG: bad model: %w", err)
 	}
-	ce, err := casbin.NewEnforcer(m, adapter{a.policy})
+	var ce *casbin.Enforcer
+	if tenant == 0 {
+		ce, err = casbin.NewEnforcer(m, adapter{s: a.policy})
+	} else {
+		ce, err = casbin.NewEnforcer(m, adapter{s: a.policy, only: domT(tenant)})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("acl: cannot load the policy: %w", err)
 	}
@@ -66,6 +99,9 @@ func (a *ACL) buildEnforcer() (*Enforcer, error) {
 	ce.AddFunction("share", a.shareFunc)
 	var g2, pub [][]string
 	a.cat.Scan(func(o *catalog.Object) {
+		if tenant != 0 && o.Tenant != tenant {
+			return
+		}
 		d := domT(o.Tenant)
 		g2 = append(g2, []string{objO(o.ID), ownG(o.Owner), d})
 		if o.Disabled {
@@ -76,6 +112,9 @@ func (a *ACL) buildEnforcer() (*Enforcer, error) {
 		}
 	})
 	a.cat.ScanGroups(func(g *catalog.ObjectGroup, members []uint32) {
+		if tenant != 0 && g.Tenant != tenant {
+			return
+		}
 		for _, oid := range members {
 			g2 = append(g2, []string{objO(oid), grpOG(g.ID), domT(g.Tenant)})
 		}

@@ -41,7 +41,7 @@ func (a *ACL) Explain(actor, pid, oid uint32, verb string) (Explanation, error) 
 	if !known && pid != AnonymousPrincipal {
 		return Explanation{}, fmt.Errorf("acl: principal %d: %w", pid, ErrNotFound)
 	}
-	e, err := a.Enforcer()
+	e, err := a.EnforcerFor(o.Tenant)
 	if err != nil {
 		return Explanation{}, err
 	}

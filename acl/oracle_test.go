@@ -449,6 +449,15 @@ func TestOracleViewsEqualCasbinAndBruteForce(t *testing.T) {
 						want := !expired && w.allowed(k.Principal, oid, verb, tns) && w.keyAllows(k, oid, verb)
 						ce, _, err := enf.EnforceAt(k.Principal, w.objs[oid].tenant, oid, verb, at)
 						ok(t, err)
+						if at.Equal(ow.end) && total%5 == 0 { // the per-tenant enforcer of /explain agrees (sampled)
+							et := must[*Enforcer](t)(a.EnforcerFor(w.objs[oid].tenant))
+							ct, _, err := et.EnforceAt(k.Principal, w.objs[oid].tenant, oid, verb, at)
+							ok(t, err)
+							if ct != ce {
+								mismatches++
+								t.Errorf("seed %d: tenant enforcer %v, full enforcer %v for key %d %s o%d", s, ct, ce, k.ID, verb, oid)
+							}
+						}
 						casb := !expired && ce && w.keyAllows(k, oid, verb)
 						var view bool
 						if !expired {

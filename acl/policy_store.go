@@ -109,7 +109,10 @@ func (s *policyStore) Rules() ([]rule, error) {
 // adapter implements persist.Adapter over the store; the enforcer only loads
 // through it (acl stages its own changes in its batches, so the enforcer's
 // auto-save is off and the write methods are not used).
-type adapter struct{ s *policyStore }
+type adapter struct {
+	s    *policyStore
+	only string // when set, load only this domain's rules and the superusers'
+}
 
 var _ persist.Adapter = adapter{}
 
@@ -119,11 +122,26 @@ func (ad adapter) LoadPolicy(m model.Model) error {
 		return fmt.Errorf("acl: cannot load the policy: %w", err)
 	}
 	for _, r := range rules {
+		if ad.only != "" && !ruleInDomain(r, ad.only) {
+			continue
+		}
 		if err := persist.LoadPolicyArray(r, m); err != nil {
 			return fmt.Errorf("acl: cannot load policy rule %q: %w", strings.Join(r, ", "), err)
 		}
 	}
 	return nil
+}
+
+// ruleInDomain: p rules carry their domain in v1 ("*" for the superusers'), g rules
+// in v2; the superusers' memberships (ug:1:admin in master) go everywhere.
+func ruleInDomain(r rule, dom string) bool {
+	switch r[0] {
+	case "p":
+		return len(r) > 2 && (r[2] == dom || r[2] == "*")
+	case "g":
+		return len(r) > 3 && (r[3] == dom || (r[2] == roleUG(SuperGroup, true) && r[3] == domT(MasterTenant)))
+	}
+	return true
 }
 
 func (ad adapter) SavePolicy(model.Model) error { return errReadOnlyAdapter }
