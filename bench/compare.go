@@ -451,6 +451,31 @@ func (c *CompareResult) WriteTable(w io.Writer) {
 			fmt.Fprintf(w, "; %s", s.Note)
 		}
 		fmt.Fprintln(w)
+		for _, r := range []*IngestResult{s.Ingest, s.Half, s.JSON} {
+			if r == nil {
+				continue
+			}
+			for _, k := range sortedKeys(r.ErrorSample) {
+				fmt.Fprintf(w, "  %s %s error %s: %s\n", s.System, r.Format, k, r.ErrorSample[k])
+			}
+		}
+	}
+	fmt.Fprintln(w)
+	c.WriteBenchfmt(w)
+}
+
+// WriteBenchfmt writes the comparison in Go benchmark format, for benchstat.
+func (c *CompareResult) WriteBenchfmt(w io.Writer) {
+	line := func(name string, r *IngestResult, extra string) {
+		if r == nil {
+			return
+		}
+		fmt.Fprintf(w, "BenchmarkE2EIngest/%s-%d \t1\t%.0f samples/s\t%.2f p50-ms\t%.2f p99-ms%s\n", name, numCPU(), r.Rate, r.Latency.P50, r.Latency.P99, extra)
+	}
+	for _, s := range c.Systems {
+		line("system="+s.System+"/format=line", s.Ingest, fmt.Sprintf("\t%.3f B/sample\t%.0f peak-RSS-MiB", s.BytesPerSample, float64(s.PeakRSS)/(1<<20)))
+		line("system="+s.System+"/format=line/load=half", s.Half, "")
+		line("system="+s.System+"/format=json", s.JSON, "")
 	}
 }
 
