@@ -135,3 +135,22 @@ func msDurations(ms []int) []time.Duration {
 	}
 	return ds
 }
+
+// BenchmarkBuildPayload: the cost per sample of generating and formatting the dataset, which
+// is why the bodies are pre-built (docs/decisions/0012-bench-harness.md).
+func BenchmarkBuildPayload(b *testing.B) {
+	for _, f := range []Format{FormatLine, FormatJSON} {
+		b.Run(f.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			cfg := dataset.Config{Objects: 1000, Points: 100}
+			for b.Loop() {
+				p, err := BuildPayload(PayloadOptions{Format: f, Dataset: cfg, Tokens: tokens(1000), Workers: 1})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(p.Bytes)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(cfg.Objects*cfg.Points), "ns/sample")
+		})
+	}
+}
