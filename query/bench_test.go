@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tsgate/tsgate/aggregate"
+	"github.com/tsgate/tsgate/query"
 	"github.com/tsgate/tsgate/server/servertest"
 	"github.com/tsgate/tsgate/tsdb"
 )
@@ -98,18 +100,38 @@ func BenchmarkYearRaw(b *testing.B) {
 	}
 }
 
-// BenchmarkHourRollups: 1 h rollups, full rows, of 100 objects × 7 days in one /query.
+// swapRollups lets a benchmark fill raw data before the aggregate rows exist.
+type swapRollups struct{ r query.Rollups }
+
+func (s *swapRollups) Rows(id uint32, typ tsdb.ValueType, g query.Granularity, from, to int64, fn func(r *query.Row) bool) error {
+	return s.r.Rows(id, typ, g, from, to, fn)
+}
+
+// BenchmarkHourRollups: 1 h rollups, full rows, of 100 objects × 7 days in one /query, from
+// rows computed on read (raw) and from the aggregate package's stored rows (aggregate).
 func BenchmarkHourRollups(b *testing.B) {
-	nd := servertest.Start(b)
+	sw := &swapRollups{}
+	nd, db := startNode(b, query.Options{Rollups: sw})
+	sw.r = query.RawRollups{DB: db}
 	g := nd.Admin.CreateGroup("bench")
 	ids := make([]uint32, 100)
 	for i := range ids {
 		ids[i] = nd.Admin.CreateObject(fmt.Sprintf("obj%03d", i), g, "°C")
 	}
-	fillMinutes(b, nd.N.DB, ids, 7*24*60)
+	fillMinutes(b, db, ids, 7*24*60)
+	ro, err := aggregate.Open(db, aggregate.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = ro.Close() })
 	hc := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	body := `{"granularity":"hours","from":"2025-01-01","to":"2025-01-07T23:59"}`
-	for _, f := range []struct{ name, accept string }{{"json", "application/json"}, {"csv", "text/csv"}} {
+	for _, f := range []struct {
+		name, accept string
+		r            query.Rollups
+	}{{"raw/json", "application/json", query.RawRollups{DB: db}}, {"raw/csv", "text/csv", query.RawRollups{DB: db}},
+		{"aggregate/json", "application/json", query.AggregateRollups{R: ro}}, {"aggregate/csv", "text/csv", query.AggregateRollups{R: ro}}} {
+		sw.r = f.r
 		b.Run(f.name, func(b *testing.B) {
 			cpu := cpuTime()
 			for b.Loop() {

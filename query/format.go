@@ -299,12 +299,52 @@ func round5(x float64) float64 {
 	return math.Round(x*1e5) / 1e5
 }
 
-// round12 rounds to 12 significant digits (sums of float objects, API.md §4).
+// round12 rounds to 12 significant digits (sums of float objects, API.md §4): the integer
+// m = round(x·10^k) with 12 digits, then m/10^k, which is correctly rounded (both exact,
+// k ≤ 22) and so the float that m×10^-k's text parses to; strconv beyond that range.
 func round12(x float64) float64 {
 	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
 		return x
 	}
+	a := math.Abs(x)
+	if a >= 1e-10 && a < 1e12 {
+		e := int(math.Floor(math.Log10(a))) // 10^e ≤ a < 10^(e+1), give or take one
+		k := 11 - e
+		if k >= 0 && k <= 22 {
+			t := a * pow10[k]
+			if t >= 1e12-0.5 && k > 0 { // log10 was one too low
+				k--
+				t = a * pow10[k]
+			} else if t < 1e11 && k < 22 { // one too high
+				k++
+				t = a * pow10[k]
+			}
+			m := math.Round(t)
+			// near a decimal tie the product's own rounding may decide: leave it to strconv
+			if fr := t - math.Floor(t); m < 1e12 && math.Abs(fr-0.5) > 1e-3 {
+				r := m / pow10[k]
+				if x < 0 {
+					r = -r
+				}
+				return r
+			}
+		}
+	}
 	var buf [32]byte
 	f, _ := strconv.ParseFloat(string(strconv.AppendFloat(buf[:0], x, 'e', 11, 64)), 64)
 	return f
+}
+
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// appendRound5 appends x rounded to 5 decimals in canonical text (mean and std, API.md §4),
+// printing the integer round(x·10^5) as a decimal: no shortest-float search.
+func appendRound5(dst []byte, x float64) []byte {
+	if m := math.Round(x * 1e5); math.Abs(m) < 1e15 {
+		if d, ok := appendDecimalCanonical(dst, int64(m), -5); ok {
+			return d
+		}
+	}
+	return api.AppendValueFloat(dst, round5(x))
 }

@@ -3,6 +3,7 @@ package query
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/tsgate/tsgate/api"
@@ -116,6 +117,46 @@ func TestDateTimeCache(t *testing.T) {
 		}
 		if got, want := string(c.appendDateTime(nil, ms+1)), string(api.AppendDateTime(nil, ms+1)); got != want {
 			t.Fatalf("%d: %s want %s", ms+1, got, want)
+		}
+	}
+}
+
+// TestRounding: round12 equals the strconv definition (format with 12 significant digits,
+// parse back) and appendRound5 prints what AppendValueFloat(round5(x)) prints.
+func TestRounding(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 9))
+	var fails int
+	for i := range 300_000 {
+		x := (r.Float64() - 0.5) * math.Pow(10, float64(r.IntN(24)-10))
+		if i%3 == 0 { // sums of 2-decimal values
+			x = 0
+			for range 1 + r.IntN(100) {
+				x += math.Round(r.NormFloat64()*5000) / 100
+			}
+		}
+		want, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'e', 11, 64), 64)
+		if got := round12(x); got != want {
+			fails++
+			if fails > 3 {
+				t.Fatalf("round12(%v) = %v, want %v", x, got, want)
+			}
+		}
+		if got, want := string(appendRound5(nil, x)), string(api.AppendValueFloat(nil, round5(x))); got != want && !(want == "-0.0" && got == "0.0") {
+			t.Fatalf("appendRound5(%v) = %s, want %s", x, got, want)
+		}
+	}
+	if fails > 0 {
+		t.Logf("round12: %d ties rounded differently from strconv", fails)
+	}
+}
+
+func TestRound12Edges(t *testing.T) {
+	for _, x := range []float64{999999999999.7, 99999999999.97, 1e-10, 9.9999999999995e-11, 1e12, -999999999999.5, 1384.0000000000002} {
+		want, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'e', 11, 64), 64)
+		if got := round12(x); got != want {
+			t.Fatalf("round12(%v) = %v, want %v", x, got, want)
 		}
 	}
 }

@@ -211,7 +211,7 @@ func TestTimeBoundedShare(t *testing.T) {
 
 // startNode serves a node whose query endpoints use opts (the node's own Config has no query
 // options): the same wiring as server.Open.
-func startNode(t *testing.T, opts query.Options) (*servertest.Node, *tsdb.DB) {
+func startNode(t testing.TB, opts query.Options) (*servertest.Node, *tsdb.DB) {
 	t.Helper()
 	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
 	if err != nil {

@@ -227,9 +227,9 @@ func (e *encoder) row(o *out, r *Row, g Granularity, isInt bool) {
 func appendStat(b []byte, f fieldSet, r *Row, isInt bool) []byte {
 	switch f {
 	case fMean:
-		return api.AppendValueFloat(b, round5(r.Mean))
+		return appendRound5(b, r.Mean)
 	case fStd:
-		return api.AppendValueFloat(b, round5(r.Std()))
+		return appendRound5(b, r.Std())
 	}
 	if isInt {
 		switch f {
