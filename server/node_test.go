@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -193,4 +195,27 @@ func countSuperusers(t *testing.T, n *server.Node) int {
 		t.Fatalf("users after bootstrap = %+v, want exactly admin (id 1)", users)
 	}
 	return supers
+}
+
+// TestDashboardUsesRealMetricNames: every metric docs/deploy/grafana-dashboard.json queries is
+// exposed by a node's /metrics.
+func TestDashboardUsesRealMetricNames(t *testing.T) {
+	_, url := startNode(t, t.TempDir(), "secret-pw")
+	// Histograms appear once observed: one (rejected) write request.
+	do(t, "POST", url+"/objects/values", "[]", map[string]string{"Content-Type": "application/json"})
+	_, _, exposed := do(t, "GET", url+"/metrics", "", nil)
+	dash, err := os.ReadFile("../docs/deploy/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`\b(?:tsgate|process)_[a-z0-9_]+`).FindAllString(string(dash), -1)
+	if len(names) < 10 {
+		t.Fatalf("only %d metric names found in the dashboard", len(names))
+	}
+	for _, name := range names {
+		base := strings.TrimSuffix(name, "_bucket")
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(base) + `(_bucket)?[{ ]`).Match(exposed) {
+			t.Errorf("dashboard metric %s is not exposed by /metrics", name)
+		}
+	}
 }
