@@ -11,14 +11,14 @@ import (
 // ErrDurationSyntax is wrapped by every ParseDuration failure.
 var ErrDurationSyntax = errors.New("malformed duration")
 
-// Year is the length of the duration grammar's "y" unit: 365 days (durations
+// DurationYear is the length of the duration grammar's "y" unit: 365 days (durations
 // are fixed lengths; retention cuts at UTC day boundaries anyway).
-const Year = 365 * 24 * time.Hour
+const DurationYear = 365 * 24 * time.Hour
 
 var durationUnits = [...]struct {
 	c byte
 	d time.Duration
-}{{'y', Year}, {'d', 24 * time.Hour}, {'h', time.Hour}, {'m', time.Minute}, {'s', time.Second}}
+}{{'y', DurationYear}, {'d', 24 * time.Hour}, {'h', time.Hour}, {'m', time.Minute}, {'s', time.Second}}
 
 // ParseDuration parses the one duration grammar tsgate shares between the
 // apikey expirationDate (bbdata-v2.md §1.3), --retention and --audit-retention

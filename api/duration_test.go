@@ -105,8 +105,8 @@ func TestParseExpirationDate(t *testing.T) {
 func TestFormatDuration(t *testing.T) {
 	day := 24 * time.Hour
 	for d, want := range map[time.Duration]string{
-		0: "0s", -time.Hour: "0s", time.Second: "1s", 90 * day: "90d", 26 * time.Hour: "1d2h", 10 * Year: "10y",
-		Year + day + time.Hour + time.Minute + time.Second + time.Millisecond: "1y1d1h1m1s", 400 * day: "1y35d",
+		0: "0s", -time.Hour: "0s", time.Second: "1s", 90 * day: "90d", 26 * time.Hour: "1d2h", 10 * DurationYear: "10y",
+		DurationYear + day + time.Hour + time.Minute + time.Second + time.Millisecond: "1y1d1h1m1s", 400 * day: "1y35d",
 	} {
 		if got := FormatDuration(d); got != want {
 			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
