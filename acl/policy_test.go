@@ -133,6 +133,16 @@ func TestOBJ_SU001_USR_SU001_SuperusersAreGroup1Admins(t *testing.T) {
 	if !e.acl.IsSuperuser(u) {
 		t.Fatal("admin member of group 1 not a superuser")
 	}
+	// /me/userGroups of a superuser: every group, each admin
+	gs := e.acl.GroupsOf(u)
+	if len(gs) != len(e.acl.Groups(0)) {
+		t.Fatalf("superuser's groups %d of %d", len(gs), len(e.acl.Groups(0)))
+	}
+	for _, g := range gs {
+		if !g.Admin {
+			t.Fatalf("superuser not admin of %+v", g)
+		}
+	}
 }
 
 func TestOBJ_TA001_TEN_TA001_TenantAdminsRuleTheirTenantOnly(t *testing.T) {
