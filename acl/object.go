@@ -52,8 +52,8 @@ func (a *ACL) canReadGroupLocked(actor uint32, g *catalog.ObjectGroup, nowT int6
 	return false
 }
 
-// ObjectRights says what actor may do with an object by its principal alone
-// (keys narrow further: see KeyView).
+// CanManageObject reports relation manage of principal actor on object oid, by
+// the principal alone (a key narrows further: KeyView.CanManage).
 func (a *ACL) CanManageObject(actor, oid uint32) bool {
 	o, err := a.cat.Object(oid)
 	if err != nil {
