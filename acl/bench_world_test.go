@@ -309,6 +309,15 @@ func TestBenchWorldReport(t *testing.T) {
 		t.Logf("revoke: RemoveMember (sync commit) %v, next View (recompile) %v", rm, time.Since(s))
 	}
 
+	// a catalog change (disable an object): the derived per-group sets are rebuilt
+	// once (O(objects)), then each view recompiles on its next use
+	s = time.Now()
+	ok(t, a.SetObjectEnabled(0, be.objects[7], false))
+	dis := time.Since(s)
+	s = time.Now()
+	a.View(p)
+	t.Logf("catalog change: SetObjectEnabled %v, next View (derived sets rebuilt + compile) %v", dis, time.Since(s))
+
 	// Casbin side by side: Enforce per object for one principal on 1000 objects
 	s = time.Now()
 	enf := must[*Enforcer](t)(a.Enforcer())
