@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -443,6 +445,128 @@ func TestStrSpecial(t *testing.T) {
 		}
 		if got != first {
 			t.Fatalf("%q: first special at %d, strSpecial says %d", b, first, got)
+		}
+	}
+}
+
+// TestMeasuresJSONRandomValid: random well-typed bodies written by
+// encoding/json (random strings with escapes and non-ASCII, nested values,
+// indentation) are accepted and read back field by field.
+func TestMeasuresJSONRandomValid(t *testing.T) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewSource(seed))
+	alphabet := []rune("ab \"\\/\n\t\x01é€😀<>&\u2028")
+	rstr := func(n int) string {
+		r := make([]rune, n)
+		for i := range r {
+			r[i] = alphabet[rng.Intn(len(alphabet))]
+		}
+		return string(r)
+	}
+	var rval func(depth int) any
+	rval = func(depth int) any {
+		switch k := rng.Intn(7); {
+		case k == 0:
+			return rng.Intn(1000) - 500
+		case k == 1:
+			return rng.Float64() * 1e6
+		case k == 2:
+			return rng.Intn(2) == 0
+		case k == 3 || depth > 2:
+			return rstr(rng.Intn(6))
+		case k == 4:
+			return nil
+		case k == 5:
+			a := make([]any, rng.Intn(4))
+			for i := range a {
+				a[i] = rval(depth + 1)
+			}
+			return a
+		default:
+			m := map[string]any{}
+			for i := rng.Intn(4); i > 0; i-- {
+				m[rstr(rng.Intn(4))] = rval(depth + 1)
+			}
+			return m
+		}
+	}
+	p := GetMeasuresParser()
+	defer PutMeasuresParser(p)
+	for n := 0; n < 2000; n++ {
+		type in struct {
+			ObjectID  any     `json:"objectId"`
+			Token     string  `json:"token"`
+			Timestamp *string `json:"timestamp,omitempty"`
+			Value     any     `json:"value"`
+			Comment   *string `json:"comment,omitempty"`
+			Extra     any     `json:"extra,omitempty"`
+		}
+		ms := make([]in, 1+rng.Intn(4))
+		for i := range ms {
+			id := rng.Int63n(1 << 40)
+			ms[i].ObjectID = id
+			if rng.Intn(2) == 0 {
+				ms[i].ObjectID = strconv.FormatInt(id, 10)
+			}
+			ms[i].Token = strings.Map(func(r rune) rune { // 32 UTF-16 units: no astral runes
+				if r > 0xFFFF {
+					return 'x'
+				}
+				return r
+			}, rstr(32))
+			if rng.Intn(2) == 0 {
+				ts := string(api.AppendDateTime(nil, api.MinDateTimeMillis+rng.Int63n(1e12)))
+				ms[i].Timestamp = &ts
+			}
+			v := rval(0)
+			for v == nil || v == "" {
+				v = rval(0)
+			}
+			ms[i].Value = v
+			if rng.Intn(2) == 0 {
+				c := rstr(rng.Intn(20))
+				ms[i].Comment = &c
+			}
+			if rng.Intn(3) == 0 {
+				ms[i].Extra = rval(0)
+			}
+		}
+		var body []byte
+		var err error
+		if rng.Intn(2) == 0 {
+			body, err = json.MarshalIndent(ms, " ", "\t")
+		} else {
+			body, err = json.Marshal(ms)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := p.ParseArray(body, testNow)
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		for i, m := range ms {
+			g := &got[i]
+			wantVal, _ := json.Marshal(m.Value)
+			var a, b any
+			json.Unmarshal(wantVal, &a)
+			if s, ok := m.Value.(string); ok {
+				if string(g.Value) != s {
+					t.Fatalf("%s: value %q, want %q", body, g.Value, s)
+				}
+			} else if err := json.Unmarshal(g.Value, &b); err != nil || !reflect.DeepEqual(a, b) {
+				t.Fatalf("%s: value %s, want %s", body, g.Value, wantVal)
+			}
+			if string(g.Token) != m.Token || fmt.Sprint(g.ObjectID) != fmt.Sprint(m.ObjectID) {
+				t.Fatalf("%s: token %q id %d", body, g.Token, g.ObjectID)
+			}
+			if (m.Comment != nil) != g.HasComment || (m.Comment != nil && *m.Comment != string(g.Comment)) {
+				t.Fatalf("%s: comment %q", body, g.Comment)
+			}
+			if m.Timestamp != nil && (!g.HasTimestamp || string(api.AppendDateTime(nil, g.Timestamp)) != *m.Timestamp) {
+				t.Fatalf("%s: timestamp %d", body, g.Timestamp)
+			}
 		}
 	}
 }
