@@ -43,6 +43,7 @@ type Handler struct {
 	acl     *acl.ACL
 	db      *tsdb.DB
 	objects objectTable
+	keep    retentions
 
 	requests, measuresOK, bytesIn *metrics.Counter
 	rejected                      map[string]*metrics.Counter
@@ -67,7 +68,7 @@ func Mount(s *api.Server, d api.Deps, opts Options) *Handler {
 		opts.Metrics = metrics.NewSet()
 	}
 	m := opts.Metrics
-	h := &Handler{opts: opts, acl: d.ACL, db: d.DB, objects: objectTable{cat: d.Catalog},
+	h := &Handler{opts: opts, acl: d.ACL, db: d.DB, objects: objectTable{cat: d.Catalog}, keep: retentions{acl: d.ACL},
 		requests:   m.NewCounter("tsgate_ingest_requests_total"),
 		measuresOK: m.NewCounter("tsgate_ingest_measures_accepted_total"),
 		bytesIn:    m.NewCounter("tsgate_ingest_bytes_total"),

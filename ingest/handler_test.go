@@ -408,3 +408,30 @@ func TestDuplicateInBodyOutOfOrder(t *testing.T) {
 	// A repeat of the latest timestamp too.
 	w.want("/objects/values", "["+m(b, tb, at(20), "1")+","+m(b, tb, at(20), "2")+"]", 400, "WrongParamsException", "two or more values")
 }
+
+// TestTenantRetentionRefusesOldValues: a value older than its tenant's retention is refused with
+// 400 naming the limit, nothing stored; newer values pass.
+func TestTenantRetentionRefusesOldValues(t *testing.T) {
+	nd := servertest.Start(t)
+	a := nd.Admin
+	a.Want("PUT", "/tenants", `{"name":"short","retention":"30d"}`, 200, "")
+	var ug struct{ ID uint32 }
+	a.Want("PUT", "/userGroups?tenant=short", `{"name":"short-team"}`, 200, "").JSON(t, &ug)
+	oid := a.CreateObject("o", ug.ID, "V")
+	_, tok := a.CreateToken(oid)
+	old := time.Now().Add(-60 * 24 * time.Hour).UTC().Format("2006-01-02T15:04:05Z")
+	recent := time.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04:05Z")
+	r := nd.Anon().Send("POST", "/objects/values", "application/json", []byte("["+m(oid, tok, recent, "1")+","+m(oid, tok, old, "1")+"]"), nil)
+	if r.Code != 400 || !strings.Contains(string(r.Body), "retention") || !strings.Contains(string(r.Body), "30d") {
+		t.Fatalf("old value = %d %s", r.Code, r.Body)
+	}
+	r = nd.Anon().Send("POST", "/objects/values", "application/json", []byte("["+m(oid, tok, recent, "1")+"]"), nil)
+	if r.Code != 200 {
+		t.Fatalf("recent value = %d %s", r.Code, r.Body)
+	}
+	key := a.CreateApikey("writable=true")
+	r = key.Send("POST", "/write?precision=s", "text/plain", []byte(fmt.Sprintf("m,object=%d value=1 %d", oid, time.Now().Add(-40*24*time.Hour).Unix())), nil)
+	if r.Code != 400 || !strings.Contains(string(r.Body), "retention") {
+		t.Fatalf("old line = %d %s", r.Code, r.Body)
+	}
+}

@@ -99,6 +99,11 @@ func (h *Handler) lineProtocol(ctx *fasthttp.RequestCtx, v2 bool) {
 			h.reject(ctx, "range", api.WrongParams("line %d: timestamp %s is before 2016-01-01T00:00:00.000Z", s.Line, formatMS(s.Timestamp)))
 			return
 		}
+		if old, d := h.keep.tooOld(info.tenant, s.Timestamp, now); old {
+			h.reject(ctx, "range", api.WrongParams("line %d: timestamp %s is older than the retention of object %d's tenant (%s)",
+				s.Line, formatMS(s.Timestamp), s.Object, api.FormatDuration(d)))
+			return
+		}
 		if s.Timestamp > now+2000 {
 			h.reject(ctx, "future", api.WrongParams("line %d: timestamp %s is in the future (now %s)", s.Line, formatMS(s.Timestamp), formatMS(now)))
 			return

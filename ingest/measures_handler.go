@@ -142,6 +142,11 @@ func (h *Handler) measures(ctx *fasthttp.RequestCtx, single bool) {
 			h.reject(ctx, "disabled", api.Forbidden("objectId %d is disabled.", id))
 			return
 		}
+		if old, d := h.keep.tooOld(info.tenant, m.Timestamp, now); old {
+			h.reject(ctx, "range", api.WrongParams("objectId %d: timestamp %s is older than the retention of its tenant (%s)",
+				id, formatMS(m.Timestamp), api.FormatDuration(d)))
+			return
+		}
 		// d. the value against the object's type
 		if err := st.addValue(id, m.Timestamp, info, m.Value, !countOnly); err != nil {
 			h.reject(ctx, "type", api.WrongParams("objectId %d: the value '%s' does not match the unit %s (%s) declared in the object definition.",
