@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -270,13 +271,14 @@ func BenchmarkAppendPaired(b *testing.B) {
 		createSeries(b, db, objects)
 	}
 	r := openRollups(b, dbs[1], Options{})
-	var elapsed [2]time.Duration
+	var elapsed, cpu [2]time.Duration
 	var done [2]int
 	run := func(mode int) {
 		start := done[mode]
 		var next atomic.Int64
 		var wg sync.WaitGroup
 		t0 := time.Now()
+		c0 := cpuTime()
 		for w := 0; w < appenders; w++ {
 			wg.Add(1)
 			go func() {
@@ -309,6 +311,7 @@ func BenchmarkAppendPaired(b *testing.B) {
 		}
 		wg.Wait()
 		elapsed[mode] += time.Since(t0)
+		cpu[mode] += cpuTime() - c0
 		done[mode] += phase
 	}
 	b.ResetTimer()
@@ -326,5 +329,17 @@ func BenchmarkAppendPaired(b *testing.B) {
 	b.ReportMetric(tp(0), "tsdb-samples/s")
 	b.ReportMetric(tp(1), "rollups-samples/s")
 	b.ReportMetric(100*(1-tp(1)/tp(0)), "overhead-%")
+	cps := func(m int) float64 { return float64(cpu[m].Nanoseconds()) / float64(done[m]*per) }
+	b.ReportMetric(cps(0), "tsdb-cpu-ns/sample")
+	b.ReportMetric(cps(1), "rollups-cpu-ns/sample")
 	b.ReportMetric(float64(r.m.hourRecomp.Get()+r.m.dayRecomp.Get()), "recomputes")
+}
+
+// cpuTime is the process's user + system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -125,9 +125,15 @@ func rowsEqual(got, want *Row, maxV float64) error {
 // force over m.
 func checkRows(t testing.TB, r *Rollups, m model, ids []uint32, label string) {
 	t.Helper()
+	checkRowsRange(t, r, m, ids, 0, tsdb.MaxTimestamp, label)
+}
+
+// checkRowsRange is checkRows for the windows starting in [from, to].
+func checkRowsRange(t testing.TB, r *Rollups, m model, ids []uint32, from, to int64, label string) {
+	t.Helper()
 	for _, res := range []Resolution{Quarters, Hours, Days} {
 		got := map[uint32][]Row{}
-		err := r.Rows(context.Background(), ids, res, 0, tsdb.MaxTimestamp, func(id uint32, row *Row) error {
+		err := r.Rows(context.Background(), ids, res, from, to, func(id uint32, row *Row) error {
 			got[id] = append(got[id], *row)
 			return nil
 		})
@@ -135,7 +141,12 @@ func checkRows(t testing.TB, r *Rollups, m model, ids []uint32, label string) {
 			t.Fatalf("%s: Rows %s: %v", label, res, err)
 		}
 		for _, id := range ids {
-			want := brute(m[id], res)
+			var want []Row
+			for _, w := range brute(m[id], res) {
+				if w.Start >= from && w.Start <= to {
+					want = append(want, w)
+				}
+			}
 			g := got[id]
 			if len(g) != len(want) {
 				t.Fatalf("%s: object %d %s: %d rows, want %d\n got %v\nwant %v", label, id, res, len(g), len(want), starts(g), starts(want))

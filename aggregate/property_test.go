@@ -180,6 +180,14 @@ func TestProperty(t *testing.T) {
 			}
 		}
 		checkRows(t, r, m, ids, fmt.Sprintf("step %d (seed %d)", step, seed))
+		// A random range, edges on and off window starts.
+		c := cursor[ids[0]]
+		from := c - rnd.Int63n(5*dayMs)
+		to := from + rnd.Int63n(3*dayMs)
+		if rnd.Intn(2) == 0 {
+			from, to = hourStart(from), hourStart(to)
+		}
+		checkRowsRange(t, r, m, ids[rnd.Intn(2):], from, to, fmt.Sprintf("step %d range (seed %d)", step, seed))
 	}
 }
 
