@@ -47,6 +47,9 @@ type SystemResult struct {
 	BytesPerSample float64       `json:"bytesPerSample"`
 	DirPerSample   float64       `json:"dirBytesPerSample"`
 	PeakRSS        int64         `json:"peakRssBytes"`
+	CPUSeconds     float64       `json:"serverCpuS"`     // CPU the server used during the line run
+	PerCPUSecond   float64       `json:"samplesPerCpuS"` // samples accepted per server CPU-second
+	JSONPerCPUS    float64       `json:"jsonMeasuresPerCpuS,omitempty"`
 	Durable        string        `json:"durableAck"`
 	Note           string        `json:"note,omitempty"`
 }
@@ -169,9 +172,11 @@ func compareTsgate(ctx context.Context, o CompareOptions, port int) (*SystemResu
 		return nil, err
 	}
 	logf(o.Log, "tsgate: posting %d samples", run.Payload().Total)
+	cpu0 := p.CPUTime()
 	if r.Ingest, err = run.Run(ctx); err != nil {
 		return r, err
 	}
+	cpuUsed(r, p.CPUTime()-cpu0)
 	r.PeakRSS = p.PeakRSS()
 	logf(o.Log, "tsgate: stopping, compacting (tsgate admin compact), restarting")
 	if err := p.Stop(60 * time.Second); err != nil {
@@ -214,8 +219,12 @@ func compareTsgate(ctx context.Context, o CompareOptions, port int) (*SystemResu
 			return r, err
 		}
 		logf(o.Log, "tsgate: posting %d measures as BBData JSON", jrun.Payload().Total)
+		c0 := p.CPUTime()
 		if r.JSON, err = jrun.Run(ctx); err != nil {
 			return r, err
+		}
+		if d := (p.CPUTime() - c0).Seconds(); d > 0 {
+			r.JSONPerCPUS = float64(r.JSON.Samples) / d
 		}
 	}
 	return r, nil
@@ -241,9 +250,11 @@ func compareVM(ctx context.Context, o CompareOptions, port int) (*SystemResult, 
 		return nil, err
 	}
 	logf(o.Log, "victoriametrics: posting %d samples", run.Payload().Total)
+	cpu0 := p.CPUTime()
 	if r.Ingest, err = run.Run(ctx); err != nil {
 		return r, err
 	}
+	cpuUsed(r, p.CPUTime()-cpu0)
 	r.PeakRSS = p.PeakRSS()
 	logf(o.Log, "victoriametrics: force_flush, force_merge, waiting for a stable size")
 	for _, path := range []string{"/internal/force_flush", "/internal/force_merge"} {
@@ -335,9 +346,11 @@ bind-address = "127.0.0.1:%d"
 		return nil, err
 	}
 	logf(o.Log, "influxdb: posting %d samples", run.Payload().Total)
+	cpu0 := p.CPUTime()
 	if r.Ingest, err = run.Run(ctx); err != nil {
 		return r, err
 	}
+	cpuUsed(r, p.CPUTime()-cpu0)
 	r.PeakRSS = p.PeakRSS()
 	logf(o.Log, "influxdb: waiting for the snapshot and full compaction (stable size, WAL drained)")
 	wal := filepath.Join(dir, "wal")
@@ -355,6 +368,15 @@ bind-address = "127.0.0.1:%d"
 	r.Samples = r.Ingest.Samples
 	per(r)
 	return r, nil
+}
+
+// cpuUsed records the server CPU a line run took: on a shared machine, samples per
+// server CPU-second compares the engines where wall-clock rates mostly measure the neighbours.
+func cpuUsed(r *SystemResult, d time.Duration) {
+	r.CPUSeconds = d.Seconds()
+	if r.CPUSeconds > 0 && r.Ingest != nil {
+		r.PerCPUSecond = float64(r.Ingest.Samples) / r.CPUSeconds
+	}
 }
 
 func per(r *SystemResult) {
@@ -416,21 +438,24 @@ func (c *CompareResult) WriteTable(w io.Writer) {
 		fmt.Fprintf(w, "payload: standard dataset, %d objects × %d points = %d samples, line protocol (ms), batch %d, %d connections\n\n",
 			i.Objects, i.Points, i.Planned, i.Batch, i.Concurrency)
 	}
-	fmt.Fprintf(w, "| system | line samples/s | × VM | p50 ms | p99 ms | errors | bytes/sample | × VM | data dir B/sample | peak RSS MiB | durable ack |\n")
-	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "| system | line samples/s | × VM | server CPU s | samples/CPU-s | × VM | p50 ms | p99 ms | errors | bytes/sample | × VM | data dir B/sample | peak RSS MiB | durable ack |\n")
+	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range c.Systems {
 		if s.Ingest == nil {
 			continue
 		}
-		rate, bps := "", ""
+		rate, bps, cpu := "", "", ""
 		if vm != nil && vm.Ingest != nil && vm.Ingest.Rate > 0 {
 			rate = fmt.Sprintf("%.2f", s.Ingest.Rate/vm.Ingest.Rate)
+		}
+		if vm != nil && vm.PerCPUSecond > 0 {
+			cpu = fmt.Sprintf("%.2f", s.PerCPUSecond/vm.PerCPUSecond)
 		}
 		if vm != nil && vm.BytesPerSample > 0 {
 			bps = fmt.Sprintf("%.2f", s.BytesPerSample/vm.BytesPerSample)
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %s | %.2f | %.2f | %s | %.3f | %s | %.3f | %.0f | %s |\n",
-			s.System, s.Ingest.Rate, rate, s.Ingest.Latency.P50, s.Ingest.Latency.P99, errString(s.Ingest.Errors),
+		fmt.Fprintf(w, "| %s | %.0f | %s | %.2f | %.0f | %s | %.2f | %.2f | %s | %.3f | %s | %.3f | %.0f | %s |\n",
+			s.System, s.Ingest.Rate, rate, s.CPUSeconds, s.PerCPUSecond, cpu, s.Ingest.Latency.P50, s.Ingest.Latency.P99, errString(s.Ingest.Errors),
 			s.BytesPerSample, bps, s.DirPerSample, float64(s.PeakRSS)/(1<<20), s.Durable)
 	}
 	for _, s := range c.Systems {
@@ -440,8 +465,8 @@ func (c *CompareResult) WriteTable(w io.Writer) {
 		}
 		if s.JSON != nil {
 			j := s.JSON
-			fmt.Fprintf(w, "\n%s BBData JSON (POST %s): %.0f measures/s, p50 %.2f ms, p99 %.2f ms, errors %s\n",
-				s.System, j.Path, j.Rate, j.Latency.P50, j.Latency.P99, errString(j.Errors))
+			fmt.Fprintf(w, "\n%s BBData JSON (POST %s): %.0f measures/s (%.0f per server CPU-second), p50 %.2f ms, p99 %.2f ms, errors %s\n",
+				s.System, j.Path, j.Rate, s.JSONPerCPUS, j.Latency.P50, j.Latency.P99, errString(j.Errors))
 		}
 	}
 	fmt.Fprintln(w)
@@ -473,7 +498,7 @@ func (c *CompareResult) WriteBenchfmt(w io.Writer) {
 		fmt.Fprintf(w, "BenchmarkE2EIngest/%s-%d \t1\t%.0f samples/s\t%.2f p50-ms\t%.2f p99-ms%s\n", name, numCPU(), r.Rate, r.Latency.P50, r.Latency.P99, extra)
 	}
 	for _, s := range c.Systems {
-		line("system="+s.System+"/format=line", s.Ingest, fmt.Sprintf("\t%.3f B/sample\t%.0f peak-RSS-MiB", s.BytesPerSample, float64(s.PeakRSS)/(1<<20)))
+		line("system="+s.System+"/format=line", s.Ingest, fmt.Sprintf("\t%.0f samples/CPU-s\t%.3f B/sample\t%.0f peak-RSS-MiB", s.PerCPUSecond, s.BytesPerSample, float64(s.PeakRSS)/(1<<20)))
 		line("system="+s.System+"/format=line/load=half", s.Half, "")
 		line("system="+s.System+"/format=json", s.JSON, "")
 	}

@@ -81,6 +81,27 @@ func (p *Proc) Exited() bool {
 // PeakRSS is the process's peak resident set (VmHWM) in bytes, 0 when unknown.
 func (p *Proc) PeakRSS() int64 { return procStatus(p.Cmd.Process.Pid, "VmHWM:") }
 
+// CPUTime is the user + system CPU the process has used so far (from /proc/PID/stat, in
+// clock ticks of 1/100 s), 0 when unknown.
+func (p *Proc) CPUTime() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: fields are counted after its ')'.
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	f := strings.Fields(s) // f[0] is field 3 (state); utime and stime are fields 14 and 15
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
+}
+
 // RSS is the process's resident set (VmRSS) in bytes, 0 when unknown.
 func (p *Proc) RSS() int64 { return procStatus(p.Cmd.Process.Pid, "VmRSS:") }
 
