@@ -1,0 +1,146 @@
+package aggregate
+
+import (
+	"bytes"
+	"errors"
+	"context"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/tsgate/tsgate/tsdb"
+)
+
+// fillDirect appends random samples straight to tsdb (bypassing rollups)
+// and returns the model.
+func fillDirect(t *testing.T, db *tsdb.DB, ids []uint32, seed int64) model {
+	t.Helper()
+	rnd := rand.New(rand.NewSource(seed))
+	m := model{}
+	base := ms("2026-04-01T00:00:00Z")
+	var b tsdb.Batch
+	for k := 0; k < 20; k++ {
+		b.Reset()
+		for range 50 {
+			id := ids[rnd.Intn(len(ids))]
+			ts := base + rnd.Int63n(4*dayMs)
+			v := float64(rnd.Intn(10000)) / 10
+			b.AddFloat(id, ts, v)
+			m.put(id, ts, v)
+		}
+		if err := db.Append(context.Background(), &b, tsdb.Overwrite); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
+}
+
+// TestOpenComputesNewKeyspace: a store with data but no rollup keyspace
+// (rollups added to an existing store) gets every row at Open.
+func TestOpenComputesNewKeyspace(t *testing.T) {
+	dir := t.TempDir()
+	db := openDB(t, dir)
+	ids := []uint32{1, 2, 3}
+	for _, id := range ids {
+		if err := db.CreateSeriesNow(id, tsdb.Float); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.CreateSeriesNow(4, tsdb.String); err != nil {
+		t.Fatal(err)
+	}
+	m := fillDirect(t, db, ids, 1)
+	r := openRollups(t, db, Options{})
+	checkRows(t, r, m, ids, "after Open")
+	// Strings have no rows and are no error.
+	if err := r.Rows(context.Background(), []uint32{4, 99}, Hours, 0, tsdb.MaxTimestamp, func(uint32, *Row) error {
+		t.Fatal("row for a string or unknown object")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	db.Close()
+}
+
+// TestRebuild: rows damaged or missing (samples appended behind the rollups'
+// back, a record overwritten with garbage, a stray record) are all
+// recomputed, with progress reported.
+func TestRebuild(t *testing.T) {
+	db := openDB(t, t.TempDir())
+	defer db.Close()
+	ids := []uint32{1, 2, 3, 4}
+	for _, id := range ids {
+		if err := db.CreateSeriesNow(id, tsdb.Float); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := openRollups(t, db, Options{})
+	defer r.Close()
+	m := fillDirect(t, db, ids, 2)
+	pdb := db.Pebble()
+	if err := pdb.Set(recKey(2, recHour, ms("2026-04-02T05:00:00Z")), []byte{recordVer, 0xff}, pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := pdb.Set(recKey(77, recDay, ms("2026-04-02T00:00:00Z")), appendDayRecord(nil, &Row{Count: 1}), pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	var calls []int
+	if err := r.Rebuild(context.Background(), func(done, total int) {
+		if total != len(ids) {
+			t.Errorf("total %d", total)
+		}
+		calls = append(calls, done)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != len(ids) || calls[len(calls)-1] != len(ids) {
+		t.Errorf("progress %v", calls)
+	}
+	checkRows(t, r, m, ids, "after Rebuild")
+	it, _ := pdb.NewIter(&pebble.IterOptions{LowerBound: objPrefix(77), UpperBound: objPrefixEnd(77)})
+	if it.First() {
+		t.Error("rows of an object without a series survived Rebuild")
+	}
+	it.Close()
+}
+
+// TestCorruptRecord: a damaged record is reported by Rows as a
+// *CorruptionError naming the object and window.
+func TestCorruptRecord(t *testing.T) {
+	db := openDB(t, t.TempDir())
+	defer db.Close()
+	if err := db.CreateSeriesNow(1, tsdb.Float); err != nil {
+		t.Fatal(err)
+	}
+	r := openRollups(t, db, Options{})
+	defer r.Close()
+	if err := db.Pebble().Set(recKey(1, recDay, ms("2026-04-02T00:00:00Z")), []byte{9, 1}, pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	err := r.Rows(context.Background(), []uint32{1}, Days, 0, tsdb.MaxTimestamp, func(uint32, *Row) error { return nil })
+	var ce *CorruptionError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "object 1 at 2026-04-02T00:00:00.000Z") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestMetricsRegistered(t *testing.T) {
+	db := openDB(t, t.TempDir())
+	defer db.Close()
+	r := openRollups(t, db, Options{})
+	var buf bytes.Buffer
+	r.Metrics().WritePrometheus(&buf)
+	for _, name := range []string{"tsgate_rollup_bytes", "tsgate_rollup_rows_written_total", `tsgate_rollup_recomputes_total{kind="day"}`} {
+		if !strings.Contains(buf.String(), name) {
+			t.Errorf("%s missing from\n%s", name, buf.String())
+		}
+	}
+	r.Close()
+	buf.Reset()
+	r.Metrics().WritePrometheus(&buf)
+	if strings.Contains(buf.String(), "tsgate_rollup_bytes") {
+		t.Error("metrics still registered after Close")
+	}
+}
