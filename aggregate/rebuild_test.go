@@ -2,8 +2,8 @@ package aggregate
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"math/rand"
 	"strings"
 	"testing"
