@@ -19,7 +19,7 @@ type derived struct {
 	tenantEn   map[uint32]*bitset.BitSet
 	all, en    *bitset.BitSet
 	public     *bitset.BitSet
-	ogMembers  map[uint32][]uint32 // object group → current members, sorted
+	ogMembers  map[uint32][]uint32 // object group → current members (any order)
 	ogTenant   map[uint32]uint32
 	owner      []uint32 // object → owner user group (0 = no object)
 	tenant     []uint32 // object → tenant
@@ -33,15 +33,6 @@ type derivedCache struct {
 }
 
 func newBits(max uint32) *bitset.BitSet { return bitset.New(uint(max) + 1) }
-
-func setBit(m map[uint32]*bitset.BitSet, k, id, max uint32) {
-	b := m[k]
-	if b == nil {
-		b = newBits(max)
-		m[k] = b
-	}
-	b.Set(uint(id))
-}
 
 // derivedNow returns the derived sets for the catalog's current version.
 func (a *ACL) derivedNow() *derived {
@@ -59,20 +50,38 @@ func (a *ACL) derivedNow() *derived {
 		ogMembers: map[uint32][]uint32{}, ogTenant: map[uint32]uint32{},
 		owner: make([]uint32, max+1), tenant: make([]uint32, max+1), created: make([]int64, max+1),
 	}
+	// Objects of one owner are mostly consecutive (bulk creation): remember the
+	// last owner's and tenant's sets instead of a map lookup per object.
+	var lastOwner, lastTenant uint32
+	var ownR, ownW, tenA, tenE *bitset.BitSet
+	get := func(m map[uint32]*bitset.BitSet, k uint32) *bitset.BitSet {
+		b := m[k]
+		if b == nil {
+			b = newBits(max)
+			m[k] = b
+		}
+		return b
+	}
 	d.catVer = a.cat.Scan(func(o *catalog.Object) {
 		if o.ID > max {
 			return // created after MaxObjectID was read: the version check rebuilds
 		}
 		id := uint(o.ID)
 		d.owner[o.ID], d.tenant[o.ID], d.created[o.ID] = o.Owner, o.Tenant, o.Created.UnixNano()
+		if ownR == nil || o.Owner != lastOwner {
+			lastOwner, ownR, ownW = o.Owner, get(d.ownedRead, o.Owner), get(d.ownedWrite, o.Owner)
+		}
+		if tenA == nil || o.Tenant != lastTenant {
+			lastTenant, tenA, tenE = o.Tenant, get(d.tenantAll, o.Tenant), get(d.tenantEn, o.Tenant)
+		}
 		d.all.Set(id)
-		setBit(d.ownedRead, o.Owner, o.ID, max)
-		setBit(d.tenantAll, o.Tenant, o.ID, max)
+		ownR.Set(id)
+		tenA.Set(id)
 		if !o.Disabled {
 			d.en.Set(id)
 			d.enabled.Set(id)
-			setBit(d.ownedWrite, o.Owner, o.ID, max)
-			setBit(d.tenantEn, o.Tenant, o.ID, max)
+			ownW.Set(id)
+			tenE.Set(id)
 		}
 		if o.Public {
 			d.public.Set(id)

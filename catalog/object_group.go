@@ -333,20 +333,21 @@ func (c *Catalog) Memberships(fn func(gid, oid uint32, ivs []Interval)) {
 	}
 }
 
-// ScanGroups calls fn for every object group and the sorted ids of its current
-// members, under one read lock, and returns the Version the scan saw.
+// ScanGroups calls fn for every object group and the ids of its current members
+// (in no particular order), under one read lock, and returns the Version the scan
+// saw.
 func (c *Catalog) ScanGroups(fn func(g *ObjectGroup, members []uint32)) uint64 {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	v := c.version.Load()
 	for gid, g := range c.mu.groups {
-		var ms []uint32
-		for oid, ivs := range c.mu.members[gid] {
+		m := c.mu.members[gid]
+		ms := make([]uint32, 0, len(m))
+		for oid, ivs := range m {
 			if n := len(ivs); n > 0 && ivs[n-1].To == 0 {
 				ms = append(ms, oid)
 			}
 		}
-		slices.Sort(ms)
 		fn(g, ms)
 	}
 	return v
