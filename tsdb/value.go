@@ -135,7 +135,7 @@ type Value struct {
 	str  []byte
 }
 
-// FloatValue, IntValue, BoolValue and StringValue build Values.
+// FloatValue builds a Float Value (NaN payloads canonicalised).
 func FloatValue(f float64) Value {
 	u := math.Float64bits(f)
 	if f != f {
@@ -143,19 +143,31 @@ func FloatValue(f float64) Value {
 	}
 	return Value{Type: Float, num: u}
 }
+
+// IntValue builds an Int Value.
 func IntValue(i int64) Value { return Value{Type: Int, num: uint64(i)} }
+
+// BoolValue builds a Bool Value.
 func BoolValue(b bool) Value {
 	if b {
 		return Value{Type: Bool, num: 1}
 	}
 	return Value{Type: Bool}
 }
+// StringValue builds a String Value.
 func StringValue(s string) Value { return Value{Type: String, str: []byte(s)} }
 
+// Float returns the value of a Float Value.
 func (v Value) Float() float64 { return math.Float64frombits(v.num) }
-func (v Value) Int() int64     { return int64(v.num) }
-func (v Value) Bool() bool     { return v.num != 0 }
-func (v Value) Str() string    { return string(v.str) }
+
+// Int returns the value of an Int Value.
+func (v Value) Int() int64 { return int64(v.num) }
+
+// Bool returns the value of a Bool Value.
+func (v Value) Bool() bool { return v.num != 0 }
+
+// Str returns the value of a String Value.
+func (v Value) Str() string { return string(v.str) }
 
 // Equal reports whether two values are identical (NaN equals NaN, -0 ≠ +0).
 func (v Value) Equal(w Value) bool {
