@@ -154,6 +154,7 @@ func BoolValue(b bool) Value {
 	}
 	return Value{Type: Bool}
 }
+
 // StringValue builds a String Value.
 func StringValue(s string) Value { return Value{Type: String, str: []byte(s)} }
 
