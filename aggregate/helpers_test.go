@@ -126,6 +126,7 @@ func rowsEqual(got, want *Row, maxV float64) error {
 func checkRows(t testing.TB, r *Rollups, m model, ids []uint32, label string) {
 	t.Helper()
 	checkRowsRange(t, r, m, ids, 0, tsdb.MaxTimestamp, label)
+	checkRowsRange(t, r, m, ids, math.MinInt64, math.MaxInt64, label+" (unbounded)")
 }
 
 // checkRowsRange is checkRows for the windows starting in [from, to].

@@ -87,7 +87,7 @@ func (r *Rollups) readObject(it *pebble.Iterator, id uint32, res Resolution, fro
 		kind = recDay
 		memStart = snap.day
 	}
-	upper := objPrefixEnd(id)
+	upper := append(objPrefix(id), kind+1) // the end of this kind of record
 	if to < maxStart {
 		upper = recKey(id, kind, to+1)
 	}
