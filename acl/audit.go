@@ -47,13 +47,14 @@ type auditLog struct {
 	mu     sync.Mutex
 	db     *pebble.DB
 	nextID uint64
-	// denied: last record time per (principal, route) for the once-a-second rule.
-	denied map[string]time.Time
+	// denied: the last record per (principal, route), for the once-a-second rule:
+	// requests denied within a second of it are folded into its count.
+	denied map[string]*AuditEntry
 }
 
 func (l *auditLog) init(db *pebble.DB) error {
 	l.db = db
-	l.denied = map[string]time.Time{}
+	l.denied = map[string]*AuditEntry{}
 	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{auditPrefix}, UpperBound: []byte{auditPrefix + 1}})
 	if err != nil {
 		return err
@@ -108,17 +109,17 @@ func (a *ACL) RecordDenied(tenant, principal uint32, route string, object uint32
 	l := &a.audit
 	now := a.now().UTC()
 	k := fmt.Sprintf("%d %s", principal, route)
-	l.mu.Lock()
-	if last, ok := l.denied[k]; ok && now.Sub(last) < time.Second {
-		l.mu.Unlock()
-		return nil
+	l.mu.Lock() // held across the (NoSync) write so folded counts land in order
+	defer l.mu.Unlock()
+	if last, ok := l.denied[k]; ok && now.Sub(last.Time) < time.Second {
+		last.Count++
+		return a.db.Set(auditKey(last.Time, last.ID), encode(last), pebble.NoSync)
 	}
-	l.denied[k] = now
-	e := AuditEntry{ID: l.nextID, Time: now, Tenant: tenant, Actor: principal, Action: "denied",
+	e := &AuditEntry{ID: l.nextID, Time: now, Tenant: tenant, Actor: principal, Action: "denied",
 		Target: AuditTarget{Route: route, Object: object}, Status: status, Count: 1}
 	l.nextID++
-	l.mu.Unlock()
-	return a.db.Set(auditKey(e.Time, e.ID), encode(&e), pebble.NoSync)
+	l.denied[k] = e
+	return a.db.Set(auditKey(e.Time, e.ID), encode(e), pebble.NoSync)
 }
 
 // AuditQuery filters Audit; zero fields are no filter. Tenant 0 = all tenants.

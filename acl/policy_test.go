@@ -860,6 +860,9 @@ func TestAUD_TA001_AuthorizationChangesAudited(t *testing.T) {
 	if !slices.Equal(actions, want) {
 		t.Fatalf("audit of u: %v, want %v", actions, want)
 	}
+	if es[0].Count != 2 || es[0].Target.Route != "/objects/{id}" || es[0].Status != 404 {
+		t.Fatalf("folded denied entry %+v", es[0])
+	}
 	all := must[[]AuditEntry](t)(e.acl.Audit(AuditQuery{Size: 2, Page: 1}))
 	if len(all) != 2 {
 		t.Fatalf("page: %d", len(all))
