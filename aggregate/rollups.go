@@ -68,6 +68,7 @@ type Rollups struct {
 		nextSeq  uint64                   // next intent sequence
 		inflight map[uint64]chan struct{} // intent seq → closed when its Append is observed
 		sinceCk  int
+		ckCut    uint64 // intents below it are deleted
 		closed   bool
 
 		// scratch
@@ -329,8 +330,9 @@ func (r *Rollups) checkpoint(opt *pebble.WriteOptions) error {
 	for s := range r.mu.inflight {
 		cut = min(cut, s)
 	}
-	if r.brokenErr() == nil {
-		_ = r.mu.pending.DeleteRange(intentKey(0), intentKey(cut), nil)
+	if r.brokenErr() == nil && cut > r.mu.ckCut {
+		_ = r.mu.pending.DeleteRange(intentKey(r.mu.ckCut), intentKey(cut), nil)
+		r.mu.ckCut = cut
 	}
 	r.mu.sinceCk = 0
 	b := r.takePendingLocked()
