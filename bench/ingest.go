@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -194,6 +195,7 @@ type IngestResult struct {
 	OK          int               `json:"requestsOK"`
 	Rate        float64           `json:"samplesPerS"`
 	BytesSent   int64             `json:"bytesSent"`
+	ClientCPUS  float64           `json:"clientCpuS"` // CPU this process (the generator) used during the run
 	MBps        float64           `json:"mbPerS"`
 	Latency     Latency           `json:"latency"`
 	Errors      map[string]int    `json:"errors,omitempty"`      // by status ("429", "transport")
@@ -253,6 +255,7 @@ func (r *IngestRun) RunBodies(ctx context.Context, lo, hi int, progress io.Write
 		wg      sync.WaitGroup
 	)
 	var deadline time.Time
+	cpu0 := selfCPU()
 	start := time.Now()
 	if o.Duration > 0 {
 		deadline = start.Add(o.Duration)
@@ -356,6 +359,7 @@ func (r *IngestRun) RunBodies(ctx context.Context, lo, hi int, progress io.Write
 		res.Rate = float64(res.Samples) / res.ElapsedS
 		res.MBps = float64(res.BytesSent) / 1e6 / res.ElapsedS
 	}
+	res.ClientCPUS = (selfCPU() - cpu0).Seconds()
 	res.Timeline = timeline(events, o.Step, func(s int) bool { return s/100 == 2 })
 	res.Latency = summarize(lats)
 	if len(errs) == 0 {
@@ -386,7 +390,7 @@ func (r *IngestResult) WriteTable(w io.Writer) {
 		fmt.Fprintf(w, "  paced        at %s samples/s\n", human(r.TargetRate))
 	}
 	fmt.Fprintf(w, "  accepted     %d samples in %d/%d requests, %.2f s (prepare %.2f s)\n", r.Samples, r.OK, r.Requests, r.ElapsedS, r.PrepareS)
-	fmt.Fprintf(w, "  throughput   %s samples/s, %.1f MB/s sent (%d bytes)\n", human(r.Rate), r.MBps, r.BytesSent)
+	fmt.Fprintf(w, "  throughput   %s samples/s, %.1f MB/s sent (%d bytes), generator CPU %.2f s\n", human(r.Rate), r.MBps, r.BytesSent, r.ClientCPUS)
 	fmt.Fprintf(w, "  latency ms   p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (mean %.2f)\n", r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max, r.Latency.Mean)
 	if len(r.Errors) > 0 {
 		keys := make([]string, 0, len(r.Errors))
@@ -411,4 +415,13 @@ func human(x float64) string {
 		return strconv.FormatFloat(x/1e3, 'f', 1, 64) + " k"
 	}
 	return strconv.FormatFloat(x, 'f', 1, 64)
+}
+
+// selfCPU is the user + system CPU this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
