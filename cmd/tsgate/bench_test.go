@@ -73,3 +73,55 @@ func TestBenchAgainstServer(t *testing.T) {
 		t.Fatalf("query result %v: %s", err, out)
 	}
 }
+
+// TestBenchCompareTsgateOnly runs the comparison with tsgate alone (VictoriaMetrics and
+// InfluxDB are not on CI machines): start, ingest, stop, `admin compact`, restart, size — and
+// checks that the sizes come out and the server it started is gone.
+func TestBenchCompareTsgateOnly(t *testing.T) {
+	dir := t.TempDir()
+	out, stderr, err := benchCmd(t, "compare", "--tsgate", binary, "--systems", "tsgate", "--dir", dir,
+		"--port", freePort(t), "--objects", "30", "--points", "100", "--batch", "500", "--concurrency", "2", "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var r struct {
+		Systems []struct {
+			System         string  `json:"system"`
+			Samples        int64   `json:"samplesStored"`
+			BytesPerSample float64 `json:"bytesPerSample"`
+			DirBytes       int64   `json:"dirBytes"`
+			PeakRSS        int64   `json:"peakRssBytes"`
+			Ingest         struct {
+				Samples int64 `json:"samplesAccepted"`
+			} `json:"ingest"`
+			Half struct {
+				Samples int64 `json:"samplesAccepted"`
+			} `json:"halfLoad"`
+			JSON struct {
+				Samples int64 `json:"samplesAccepted"`
+			} `json:"json"`
+		} `json:"systems"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.Systems) != 1 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	s := r.Systems[0]
+	if s.System != "tsgate" || s.Ingest.Samples != 3000 || s.Half.Samples != 3000 || s.JSON.Samples != 3000 ||
+		s.Samples < 3000 || s.BytesPerSample <= 0 || s.DirBytes <= 0 || s.PeakRSS <= 0 {
+		t.Fatalf("result %+v", s)
+	}
+	// The server it started is stopped: its pid no longer runs.
+	pid, err := os.ReadFile(filepath.Join(dir, "tsgate-2.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("/proc/" + strings.TrimSpace(string(pid))); err == nil {
+		t.Fatalf("tsgate %s still running after compare", pid)
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	_, port, _ := strings.Cut(freeAddr(t), ":")
+	return port
+}
