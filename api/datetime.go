@@ -72,17 +72,10 @@ func dtErr[T string | []byte](s T, kind error, detail string) error {
 // Feb 30, hour 24 fail). A result before 2016-01-01 fails with
 // ErrDateTimeTooEarly; any failure is a *DateTimeError.
 //
-// The fixed form yyyy-MM-ddTHH:mm:ss.SSSZ takes a fast path (~10 ns). Neither
-// path allocates unless it fails.
+// The usual shapes (yyyy-MM-ddTHH:mm:ss with an optional fraction and Z or
+// ±HH:mm; the output form first) take a fast path (~15–20 ns). No path
+// allocates unless it fails.
 func ParseDateTime[T string | []byte](s T) (int64, error) {
-	if len(s) == 24 {
-		if ms, ok := parseDateTimeFixed(s); ok {
-			if ms < MinDateTimeMillis {
-				return 0, dtErr(s, ErrDateTimeTooEarly, "")
-			}
-			return ms, nil
-		}
-	}
 	if ms, ok := parseDateTimeCommon(s); ok {
 		if ms < MinDateTimeMillis {
 			return 0, dtErr(s, ErrDateTimeTooEarly, "")
@@ -102,37 +95,6 @@ func ParseDateTime[T string | []byte](s T) (int64, error) {
 func d2[T string | []byte](s T, i int) (int, bool) {
 	a, b := s[i]-'0', s[i+1]-'0'
 	return int(a)*10 + int(b), a <= 9 && b <= 9
-}
-
-// parseDateTimeFixed handles exactly yyyy-MM-ddTHH:mm:ss.SSSZ (uppercase T and Z).
-func parseDateTimeFixed[T string | []byte](s T) (int64, bool) {
-	if s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[23] != 'Z' {
-		return 0, false
-	}
-	y1, ok1 := d2(s, 0)
-	y2, ok2 := d2(s, 2)
-	mo, ok3 := d2(s, 5)
-	d, ok4 := d2(s, 8)
-	h, ok5 := d2(s, 11)
-	mi, ok6 := d2(s, 14)
-	sec, ok7 := d2(s, 17)
-	f1, ok8 := d2(s, 20)
-	f3 := s[22] - '0'
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && ok8) || f3 > 9 {
-		return 0, false
-	}
-	y := y1*100 + y2
-	if y == 0 || mo < 1 || mo > 12 || d < 1 || d > daysIn(int64(y), mo) || h > 23 || mi > 59 || sec > 59 {
-		return 0, false
-	}
-	var days int64
-	if uint(y-tableFirstYear) < uint(len(yearStartDays)) {
-		days = int64(yearStartDays[y-tableFirstYear]) + int64(monthStartDays[b2i(isLeap(int64(y)))][mo]) + int64(d) - 1
-	} else {
-		days = daysFromCivilPos(uint(y), uint(mo), uint(d))
-	}
-	ms := days*msPerDay + int64(h)*3600000 + int64(mi)*60000 + int64(sec)*1000 + int64(f1*10) + int64(f3)
-	return ms, true
 }
 
 // parseDateTimeCommon handles the other usual shapes without the general
@@ -161,7 +123,15 @@ func parseDateTimeCommon[T string | []byte](s T) (int64, bool) {
 	}
 	i := 19
 	frac := 0
-	if i < len(s) && isDecimalPoint(s[i]) {
+	if len(s) == 24 && s[19] == '.' && s[23] == 'Z' {
+		// the output form yyyy-MM-ddTHH:mm:ss.SSSZ (what clients echo back)
+		f1, okf := d2(s, 20)
+		f3 := s[22] - '0'
+		if !okf || f3 > 9 {
+			return 0, false
+		}
+		frac, i = f1*10+int(f3), 24
+	} else if i < len(s) && isDecimalPoint(s[i]) {
 		i++
 		st := i
 		mult := 100
@@ -197,13 +167,7 @@ func parseDateTimeCommon[T string | []byte](s T) (int64, bool) {
 	if i != len(s) {
 		return 0, false
 	}
-	var days int64
-	if uint(y-tableFirstYear) < uint(len(yearStartDays)) {
-		days = int64(yearStartDays[y-tableFirstYear]) + int64(monthStartDays[b2i(isLeap(int64(y)))][mo]) + int64(d) - 1
-	} else {
-		days = daysFromCivilPos(uint(y), uint(mo), uint(d))
-	}
-	return days*msPerDay + int64(h)*3600000 + int64(mi)*60000 + int64(sec)*1000 + int64(frac) - off, true
+	return civilDays(y, mo, d)*msPerDay + int64(h)*3600000 + int64(mi)*60000 + int64(sec)*1000 + int64(frac) - off, true
 }
 
 // dtParser is the general (Joda-compatible) parser state.
@@ -587,6 +551,14 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// civilDays is daysFromCivil for years 1…9999, table-driven from 1970 to 2369.
+func civilDays(y, mo, d int) int64 {
+	if uint(y-tableFirstYear) < uint(len(yearStartDays)) {
+		return int64(yearStartDays[y-tableFirstYear]) + int64(monthStartDays[b2i(isLeap(int64(y)))][mo]) + int64(d) - 1
+	}
+	return daysFromCivilPos(uint(y), uint(mo), uint(d))
 }
 
 // daysFromCivilPos is daysFromCivil for years 1…9999 in unsigned arithmetic

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"unsafe"
+
+	"github.com/tsgate/tsgate/api"
 )
 
 // Precision is the unit of line-protocol timestamps (?precision=).
@@ -704,8 +706,8 @@ func (p *LineParser) fieldValue(b []byte, i, line int, s *Sample, isValue bool) 
 				return 0, 0, lineErr(line, "invalid number \""+excerpt(b[i:fieldEndIdx(b, i)])+"\"")
 			}
 			if isValue {
-				v, ok := parseInt64(b[i:j])
-				if !ok {
+				v, err := api.ParseValueInt(b[i:j]) // same grammar here: -?digits
+				if err != nil {
 					return 0, 0, lineErr(line, "integer out of range \""+excerpt(b[i:j])+"\"")
 				}
 				s.Kind, s.Int, s.textOff, s.textLen, s.textInScratch = LineInt, v, uint32(i), uint32(j-i), false
@@ -747,31 +749,6 @@ func fieldEndIdx(b []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-func parseInt64(b []byte) (int64, bool) {
-	neg := false
-	if b[0] == '-' {
-		neg = true
-		b = b[1:]
-	}
-	var u uint64
-	for _, c := range b {
-		if u > (1<<63)/10 {
-			return 0, false
-		}
-		u = u*10 + uint64(c-'0')
-		if u > 1<<63 {
-			return 0, false
-		}
-	}
-	if neg {
-		return int64(-u), true
-	}
-	if u > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(u), true
 }
 
 func parseLineBool(b []byte) (bool, bool) {
