@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/tsgate/tsgate/catalog"
 )
 
@@ -1061,5 +1063,38 @@ func TestOBJ_PUB001_FieldMatrixWellFormed(t *testing.T) {
 	}
 	if CanReadField("user", "email", RoleOwnerMem) || !CanReadField("object", "values", RoleShared) {
 		t.Fatal("CanReadField")
+	}
+}
+
+// TestOBJ_UGA003_CreateObjectsOneBatchWithHook: objects, the hook's writes (tsdb's
+// series) and the audit entry commit together or not at all.
+func TestOBJ_UGA003_CreateObjectsOneBatchWithHook(t *testing.T) {
+	e := newEnv(t)
+	g := e.group(t, 1)
+	before := len(must[[]AuditEntry](t)(e.acl.Audit(AuditQuery{Size: 1000})))
+	boom := fmt.Errorf("series: disk full")
+	_, err := e.acl.CreateObjects(0, []catalog.NewObject{{Name: "a", Owner: g, UnitSymbol: "V"}, {Name: "b", Owner: g, UnitSymbol: "V"}},
+		func(b *pebble.Batch, objs []catalog.Object) error {
+			ok(t, b.Set([]byte("s-series"), []byte{1}, nil))
+			return boom
+		})
+	wantErr(t, err, boom)
+	if e.cat.MaxObjectID() != 0 || len(must[[]AuditEntry](t)(e.acl.Audit(AuditQuery{Size: 1000}))) != before {
+		t.Fatal("a failed create left objects or audit entries")
+	}
+	objs := must[[]catalog.Object](t)(e.acl.CreateObjects(0, []catalog.NewObject{{Name: "a", Owner: g, UnitSymbol: "V"}, {Name: "b", Owner: g, UnitSymbol: "V"}},
+		func(b *pebble.Batch, objs []catalog.Object) error { return b.Set([]byte("s-series"), []byte{2}, nil) }))
+	if objs[0].ID != 1 || objs[1].ID != 2 {
+		t.Fatalf("ids %d %d", objs[0].ID, objs[1].ID)
+	}
+	v, closer, err := e.db.Get([]byte("s-series"))
+	ok(t, err)
+	if v[0] != 2 {
+		t.Fatal("hook write missing")
+	}
+	closer.Close()
+	es := must[[]AuditEntry](t)(e.acl.Audit(AuditQuery{Size: 2}))
+	if es[0].Action != "object.create" || es[1].Action != "object.create" {
+		t.Fatalf("audit %+v", es)
 	}
 }
