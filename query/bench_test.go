@@ -26,6 +26,12 @@ const benchStart = int64(1735689600000)
 // hit blocks.
 func fillMinutes(tb testing.TB, db *tsdb.DB, ids []uint32, n int) {
 	tb.Helper()
+	fillEvery(tb, db, ids, n, 60_000)
+}
+
+// fillEvery is fillMinutes with a sample every per ms.
+func fillEvery(tb testing.TB, db *tsdb.DB, ids []uint32, n int, per int64) {
+	tb.Helper()
 	r := rand.New(rand.NewPCG(42, 0))
 	state := make([]float64, len(ids))
 	for i := range state {
@@ -33,7 +39,7 @@ func fillMinutes(tb testing.TB, db *tsdb.DB, ids []uint32, n int) {
 	}
 	var b tsdb.Batch
 	for p := 0; p < n; p++ {
-		ts := benchStart + int64(p)*60_000
+		ts := benchStart + int64(p)*per
 		for i, id := range ids {
 			state[i] += r.NormFloat64() * 0.05
 			b.AddFloat(id, ts, math.Round(state[i]*100)/100)
@@ -151,19 +157,7 @@ func BenchmarkACLOverhead(b *testing.B) {
 	nd := servertest.Start(b)
 	admin := nd.Admin
 	owner := admin.CreateGroup("owners")
-	ids := make([]uint32, 1000)
-	bulk := "["
-	for i := range ids {
-		if i > 0 {
-			bulk += ","
-		}
-		bulk += fmt.Sprintf(`{"name":"obj%04d","owner":%d,"unitSymbol":"°C"}`, i, owner)
-	}
-	var objs []struct{ ID uint32 }
-	admin.Want("PUT", "/objects/bulk", bulk+"]", 200, "").JSON(b, &objs)
-	for i := range ids {
-		ids[i] = objs[i].ID
-	}
+	ids := createObjects(b, admin, owner, 1000)
 	// 1000 objects × 60 minutes
 	fillMinutes(b, nd.N.DB, ids, 60)
 	user := nd.CreateUser("reader")
@@ -238,4 +232,23 @@ func cpuTime() time.Duration {
 // includes waiting for a core, CPU time does not.
 func reportCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
+// createObjects creates n °C objects owned by group g through PUT /objects/bulk.
+func createObjects(tb testing.TB, c *servertest.Client, g uint32, n int) []uint32 {
+	tb.Helper()
+	bulk := "["
+	for i := range n {
+		if i > 0 {
+			bulk += ","
+		}
+		bulk += fmt.Sprintf(`{"name":"obj%05d","owner":%d,"unitSymbol":"°C"}`, i, g)
+	}
+	var objs []struct{ ID uint32 }
+	c.Want("PUT", "/objects/bulk", bulk+"]", 200, "").JSON(tb, &objs)
+	ids := make([]uint32, n)
+	for i := range ids {
+		ids[i] = objs[i].ID
+	}
+	return ids
 }
