@@ -66,7 +66,6 @@ type codecScratch struct {
 	raw  []byte
 	enc  []byte
 	ints []int64
-	cols blockCols
 }
 
 var codecPool = sync.Pool{New: func() any { return new(codecScratch) }}

@@ -32,11 +32,6 @@ func walKey(seq uint64) []byte {
 	return k
 }
 
-func appendWALKey(dst []byte, seq uint64) []byte {
-	dst = append(dst, prefixWAL)
-	return binary.BigEndian.AppendUint64(dst, seq)
-}
-
 // tsKey maps an int64 timestamp to a big-endian uint64 that sorts like it.
 func tsKey(ts int64) uint64 { return uint64(ts) ^ (1 << 63) }
 
