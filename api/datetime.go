@@ -170,7 +170,7 @@ func parseDateTimeCommon[T string | []byte](s T) (int64, bool) {
 	return civilDays(y, mo, d)*msPerDay + int64(h)*3600000 + int64(mi)*60000 + int64(sec)*1000 + int64(frac) - off, true
 }
 
-// dtParser is the general (Joda-compatible) parser state.
+// dtNum is a number read by num or signedNum: value, end index, whether any digit was read.
 type dtNum struct {
 	v   int64
 	end int
