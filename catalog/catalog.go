@@ -28,6 +28,14 @@ type Catalog struct {
 	now     func() time.Time
 	version atomic.Uint64
 
+	// lists caches each group's current members as a slice (rebuilt for groups
+	// marked dirty): ScanGroups serves the views' rebuilds from it.
+	lists struct {
+		sync.Mutex
+		m     map[uint32][]uint32
+		dirty map[uint32]bool
+	}
+
 	mu struct {
 		sync.RWMutex
 		units   map[string]Unit
@@ -61,6 +69,8 @@ func Open(db *pebble.DB, opts Options) (*Catalog, error) {
 	c.mu.members = map[uint32]map[uint32][]Interval{}
 	c.mu.groupsOf = map[uint32]map[uint32]struct{}{}
 	c.mu.comments = map[uint32][]Comment{}
+	c.lists.m = map[uint32][]uint32{}
+	c.lists.dirty = map[uint32]bool{}
 	if err := c.load(); err != nil {
 		return nil, err
 	}

@@ -44,6 +44,9 @@ type NewGroup struct {
 }
 
 func (c *Catalog) setMembershipLocked(gid, oid uint32, ivs []Interval) {
+	c.lists.Lock()
+	c.lists.dirty[gid] = true
+	c.lists.Unlock()
 	m := c.mu.members[gid]
 	if m == nil {
 		m = map[uint32][]Interval{}
@@ -334,19 +337,27 @@ func (c *Catalog) Memberships(fn func(gid, oid uint32, ivs []Interval)) {
 }
 
 // ScanGroups calls fn for every object group and the ids of its current members
-// (in no particular order), under one read lock, and returns the Version the scan
-// saw.
+// (in no particular order; the slice is shared and never changed afterwards — a
+// membership change builds a new one — so it may be kept but not modified), under
+// one read lock, and returns the Version the scan saw.
 func (c *Catalog) ScanGroups(fn func(g *ObjectGroup, members []uint32)) uint64 {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	v := c.version.Load()
+	c.lists.Lock()
+	defer c.lists.Unlock()
 	for gid, g := range c.mu.groups {
-		m := c.mu.members[gid]
-		ms := make([]uint32, 0, len(m))
-		for oid, ivs := range m {
-			if n := len(ivs); n > 0 && ivs[n-1].To == 0 {
-				ms = append(ms, oid)
+		ms, ok := c.lists.m[gid]
+		if !ok || c.lists.dirty[gid] {
+			m := c.mu.members[gid]
+			ms = make([]uint32, 0, len(m))
+			for oid, ivs := range m {
+				if n := len(ivs); n > 0 && ivs[n-1].To == 0 {
+					ms = append(ms, oid)
+				}
 			}
+			c.lists.m[gid] = ms
+			delete(c.lists.dirty, gid)
 		}
 		fn(g, ms)
 	}
