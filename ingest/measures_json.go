@@ -90,12 +90,12 @@ var ErrTooManyMeasures = errors.New("ingest: too many measures in one request")
 
 // Validation messages (bbdata-v2.md §0.3, §3.2).
 const (
-	msgNotNull      = "must not be null"
-	msgNotEmpty     = "must not be empty"
-	msgPositive     = "objectId must be positive."
-	msgTokenSize    = "wrong size: should be 32 chars long."
-	msgCommentLong  = "too long. Maximum set to 1024."
-	msgArrayNotEmpy = "array body must contain at least one item."
+	msgNotNull       = "must not be null"
+	msgNotEmpty      = "must not be empty"
+	msgPositive      = "objectId must be positive."
+	msgTokenSize     = "wrong size: should be 32 chars long."
+	msgCommentLong   = "too long. Maximum set to 1024."
+	msgArrayNotEmpty = "array body must contain at least one item."
 )
 
 const (
@@ -178,7 +178,7 @@ func (p *MeasuresParser) ParseArray(body []byte, now int64) ([]Measure, error) {
 	i = p.ws(i + 1)
 	if i < len(body) && body[i] == ']' {
 		i++
-		p.fields = append(p.fields, FieldError{"_values", msgArrayNotEmpy})
+		p.fields = append(p.fields, FieldError{"_values", msgArrayNotEmpty})
 	} else {
 		for {
 			if p.MaxMeasures > 0 && len(p.measures) >= p.MaxMeasures {
