@@ -251,3 +251,25 @@ func TestStats(t *testing.T) {
 	f.outsider.Want("GET", fmt.Sprintf("/objects/%d/stats", f.volts), "", 404, api.ExcItemNotFound)
 	c.Want("GET", "/objects/12352/stats", "", 404, api.ExcItemNotFound)
 }
+
+// TestBBCheckerFlow: bbchecker's ingestion check (bbdata-v2.md §5.4) end to end — a measure
+// written through POST /objects/values with a 6-digit fraction is read back by values with
+// from = to = the same text; the nWrites of stats follow.
+func TestBBCheckerFlow(t *testing.T) {
+	f := newFixture(t)
+	c := f.owner
+	obj := c.CreateObject("bbchecker", f.group, "V")
+	_, token := c.CreateToken(obj)
+	ts := "2024-10-01T12:34:56.789012"
+	f.nd.Anon().Want("POST", "/objects/values", fmt.Sprintf(`[{"objectId":"%d","value":42,"token":%q,"timestamp":%q,"comment":"bbchecker"}]`, obj, token, ts), 200, "")
+	var rows []rawJSON
+	c.Want("GET", fmt.Sprintf("/objects/%d/values?from=%s&to=%s", obj, ts, ts), "", 200, "").JSON(t, &rows)
+	if len(rows) != 1 || rows[0].Value != "42.0" || rows[0].Timestamp != "2024-10-01T12:34:56.789Z" {
+		t.Fatalf("%+v", rows)
+	}
+	var st struct{ NWrites, NReads, Count int }
+	c.Want("GET", fmt.Sprintf("/objects/%d/stats", obj), "", 200, "").JSON(t, &st)
+	if st.NWrites != 1 || st.NReads != 1 || st.Count != 1 {
+		t.Fatalf("%+v", st)
+	}
+}
