@@ -20,6 +20,9 @@ type Deps struct {
 	BackupDir string
 	// Version is the tsgate version recorded in backup manifests.
 	Version string
+	// DeleteSeries deletes an object's values and everything derived from them (rollups);
+	// nil means DB.DeleteObject.
+	DeleteSeries func(id uint32) error
 }
 
 // Mount registers the BBData management endpoints (sessions, apikeys, …) into s and makes s
@@ -33,7 +36,10 @@ func Mount(s *Server, d Deps) {
 	(&sessions{acl: d.ACL, limiter: newLoginLimiter(now), now: now}).register(s.router)
 	(&catalogRoutes{cat: d.Catalog, acl: d.ACL}).register(s.router)
 	(&users{acl: d.ACL}).register(s.router)
-	objs := &objects{acl: d.ACL, cat: d.Catalog, db: d.DB, now: now}
+	if d.DeleteSeries == nil {
+		d.DeleteSeries = d.DB.DeleteObject
+	}
+	objs := &objects{acl: d.ACL, cat: d.Catalog, db: d.DB, deleteSeries: d.DeleteSeries, now: now}
 	objs.register(s.router)
 	objs.registerGroups(s.router)
 	(&extensions{acl: d.ACL, cat: d.Catalog, objs: objs, now: now}).register(s.router)

@@ -20,10 +20,11 @@ import (
 // §2.6–§2.8). Object checks go through the caller's KeyView (the principal's compiled view
 // narrowed by the key); acl re-checks the principal on every change.
 type objects struct {
-	acl *acl.ACL
-	cat *catalog.Catalog
-	db  *tsdb.DB
-	now func() time.Time
+	acl          *acl.ACL
+	cat          *catalog.Catalog
+	db           *tsdb.DB
+	deleteSeries func(id uint32) error
+	now          func() time.Time
 }
 
 func (h *objects) register(r *Router) {
@@ -531,7 +532,7 @@ func (h *objects) delete(ctx *fasthttp.RequestCtx) {
 		WriteError(ctx, FromDomain(err, "object"))
 		return
 	}
-	if err := h.db.DeleteObject(o.ID); err != nil {
+	if err := h.deleteSeries(o.ID); err != nil {
 		WriteError(ctx, err)
 		return
 	}

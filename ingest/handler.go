@@ -15,6 +15,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/tsgate/tsgate/acl"
+	"github.com/tsgate/tsgate/aggregate"
 	"github.com/tsgate/tsgate/api"
 	"github.com/tsgate/tsgate/catalog"
 	"github.com/tsgate/tsgate/tsdb"
@@ -34,6 +35,14 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics receives the ingest metrics; nil creates a private set.
 	Metrics *metrics.Set
+	// Appender makes a batch durable (and updates what derives from it, e.g. rollups); nil
+	// means the DB's own Append.
+	Appender Appender
+}
+
+// Appender is tsdb.DB.Append's shape: aggregate.Rollups wraps it to keep rollups exact.
+type Appender interface {
+	Append(ctx context.Context, b *tsdb.Batch, dup tsdb.Duplicates) error
 }
 
 // Handler serves POST /objects/values (and its deprecated twins), POST /write,
@@ -66,6 +75,9 @@ func Mount(s *api.Server, d api.Deps, opts Options) *Handler {
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.NewSet()
+	}
+	if opts.Appender == nil {
+		opts.Appender = d.DB
 	}
 	m := opts.Metrics
 	h := &Handler{opts: opts, acl: d.ACL, db: d.DB, objects: objectTable{cat: d.Catalog}, keep: retentions{acl: d.ACL},
@@ -161,7 +173,7 @@ func duplicatesParam(ctx *fasthttp.RequestCtx, def tsdb.Duplicates) (tsdb.Duplic
 func (h *Handler) appendDurable(ctx *fasthttp.RequestCtx, b *tsdb.Batch, dup tsdb.Duplicates) error {
 	c, cancel := context.WithTimeout(context.Background(), h.opts.BackpressureWait)
 	defer cancel()
-	err := h.db.Append(c, b, dup)
+	err := h.opts.Appender.Append(c, b, dup)
 	if err == nil {
 		return nil
 	}
@@ -170,7 +182,7 @@ func (h *Handler) appendDurable(ctx *fasthttp.RequestCtx, b *tsdb.Batch, dup tsd
 		return &api.Error{Status: fasthttp.StatusTooManyRequests, Exception: api.ExcTooManyRequests,
 			Details: "the store is flushing; retry shortly", RetryAfter: 1}
 	}
-	if errors.Is(err, tsdb.ErrClosed) {
+	if errors.Is(err, tsdb.ErrClosed) || errors.Is(err, aggregate.ErrClosed) {
 		return api.Errorf(fasthttp.StatusServiceUnavailable, api.ExcServiceUnavailable, "the server is shutting down")
 	}
 	return err

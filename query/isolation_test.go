@@ -192,7 +192,7 @@ func TestIsolationProperty(t *testing.T) {
 			w.samples[oid] = append(w.samples[oid], s)
 		}
 	}
-	if err := nd.N.DB.Append(context.Background(), &b, tsdb.Reject); err != nil {
+	if err := nd.N.Rollups.Append(context.Background(), &b, tsdb.Reject); err != nil {
 		t.Fatal(err)
 	}
 	for i := range nOGs {

@@ -23,7 +23,7 @@ func TestQueryMulti(t *testing.T) {
 	hidden := f.outsider.CreateObject("owned by other", other, "V")
 	var b tsdb.Batch
 	b.AddFloat(hidden, ms(t, "2019-01-01T09:00"), 1)
-	if err := f.nd.N.DB.Append(context.Background(), &b, tsdb.Reject); err != nil {
+	if err := f.nd.N.Rollups.Append(context.Background(), &b, tsdb.Reject); err != nil {
 		t.Fatal(err)
 	}
 	c.Want("PUT", fmt.Sprintf("/objects/%d/tags?tags=a,b", f.volts), "", 200, "")
@@ -158,7 +158,7 @@ func TestTimeBoundedShare(t *testing.T) {
 	for i := range 16 { // t0 … t0+3h45, every 15 min (some in the future: written directly)
 		b.AddFloat(obj, t0+int64(i)*15*60_000, float64(i))
 	}
-	if err := f.nd.N.DB.Append(context.Background(), &b, tsdb.Reject); err != nil {
+	if err := f.nd.N.Rollups.Append(context.Background(), &b, tsdb.Reject); err != nil {
 		t.Fatal(err)
 	}
 	og := f.owner.CreateObjectGroup("shared", f.group, obj)

@@ -28,7 +28,7 @@ func TestStreamFlatMemory(t *testing.T) {
 	for p := range n {
 		b.AddFloat(id, benchStart+int64(p)*1000, float64(p%5000)/100)
 		if b.Len() == 100_000 {
-			if err := nd.N.DB.Append(context.Background(), &b, tsdb.Reject); err != nil {
+			if err := nd.N.Rollups.Append(context.Background(), &b, tsdb.Reject); err != nil {
 				t.Fatal(err)
 			}
 			b.Reset()

@@ -53,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 		b.AddBool(f.here, ts, i%2 == 0)
 		b.AddString(f.text, ts, []byte(fmt.Sprintf(`say "%d"`, i)))
 	}
-	if err := nd.N.DB.Append(context.Background(), &b, tsdb.Reject); err != nil {
+	if err := nd.N.Rollups.Append(context.Background(), &b, tsdb.Reject); err != nil {
 		t.Fatal(err)
 	}
 	return f

@@ -13,6 +13,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 
 	"github.com/tsgate/tsgate/acl"
+	"github.com/tsgate/tsgate/aggregate"
 	"github.com/tsgate/tsgate/api"
 	"github.com/tsgate/tsgate/catalog"
 	"github.com/tsgate/tsgate/ingest"
@@ -52,6 +53,7 @@ type Config struct {
 // Node is one running tsgate: store, catalog, acl and HTTP server.
 type Node struct {
 	DB      *tsdb.DB
+	Rollups *aggregate.Rollups
 	Catalog *catalog.Catalog
 	ACL     *acl.ACL
 	API     *api.Server
@@ -84,12 +86,17 @@ func Open(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.DB = db
-	if n.Catalog, err = catalog.Open(db.Pebble(), catalog.Options{}); err != nil {
+	// Rollups recover after a crash (and compute every row on a store that never had them).
+	if n.Rollups, err = aggregate.Open(db, aggregate.Options{Logger: log, Metrics: n.Metrics}); err != nil {
 		_ = db.Close()
+		return nil, fmt.Errorf("server: cannot open rollups: %w", err)
+	}
+	if n.Catalog, err = catalog.Open(db.Pebble(), catalog.Options{}); err != nil {
+		n.closeStores()
 		return nil, fmt.Errorf("server: cannot open catalog: %w", err)
 	}
 	if n.ACL, err = acl.Open(db.Pebble(), n.Catalog, acl.Options{Logger: log, HashCost: cfg.PasswordCost}); err != nil {
-		_ = db.Close()
+		n.closeStores()
 		return nil, fmt.Errorf("server: cannot open acl: %w", err)
 	}
 	if n.GeneratedPassword, err = n.ACL.Bootstrap(cfg.AdminPassword); err != nil {
@@ -110,11 +117,14 @@ func Open(cfg Config) (*Node, error) {
 		Healthy:      func() bool { return true },
 		WriteGuard:   newDiskGuard(cfg),
 	})
-	deps := api.Deps{ACL: n.ACL, Catalog: n.Catalog, DB: n.DB, BackupDir: cfg.BackupDir, Version: cfg.Version}
+	deps := api.Deps{ACL: n.ACL, Catalog: n.Catalog, DB: n.DB, BackupDir: cfg.BackupDir, Version: cfg.Version,
+		DeleteSeries: n.Rollups.DeleteObject}
 	api.Mount(n.API, deps)
+	// Every write goes through the rollups (they update before the ack), every rollup read
+	// comes from their stored rows.
 	ingest.Mount(n.API, deps, ingest.Options{MaxMeasures: cfg.MaxMeasures, MaxBodyBytes: cfg.MaxBodyBytes,
-		Logger: log, Metrics: n.Metrics})
-	query.Mount(n.API, deps, query.Options{Logger: log, Metrics: n.Metrics})
+		Logger: log, Metrics: n.Metrics, Appender: n.Rollups})
+	query.Mount(n.API, deps, query.Options{Logger: log, Metrics: n.Metrics, Rollups: query.AggregateRollups{R: n.Rollups}})
 	n.wg.Add(1)
 	go n.purgeExpiredKeys(24 * time.Hour)
 	return n, nil
@@ -191,6 +201,9 @@ func (n *Node) closeStores() error {
 	var errs []error
 	if n.ACL != nil {
 		errs = append(errs, n.ACL.Close())
+	}
+	if n.Rollups != nil {
+		errs = append(errs, n.Rollups.Close())
 	}
 	if n.DB != nil {
 		errs = append(errs, n.DB.Close())

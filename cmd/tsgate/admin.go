@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tsgate/tsgate/acl"
+	"github.com/tsgate/tsgate/aggregate"
 	"github.com/tsgate/tsgate/catalog"
 	"github.com/tsgate/tsgate/tsdb"
 )
@@ -37,7 +38,7 @@ func newAdminFlags(sub string, out io.Writer) (*flag.FlagSet, *adminConfig) {
 	case "reset-password":
 		fs.StringVar(&c.user, "user", "admin", "user whose password is set")
 		fs.BoolVar(&c.passwordStdin, "password-stdin", false, "read the new password from the first line of stdin (else a random one is generated and printed)")
-	case "compact":
+	case "compact", "rebuild-rollups":
 	default:
 		return nil, nil
 	}
@@ -47,7 +48,7 @@ func newAdminFlags(sub string, out io.Writer) (*flag.FlagSet, *adminConfig) {
 // cmdAdmin runs `tsgate admin <sub>` against a stopped node's data directory.
 func cmdAdmin(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("admin needs a command: reset-password, compact, backup or restore (run 'tsgate help')")
+		return errors.New("admin needs a command: reset-password, compact, rebuild-rollups, backup or restore (run 'tsgate help')")
 	}
 	switch args[0] {
 	case "backup":
@@ -57,7 +58,7 @@ func cmdAdmin(args []string, stdout, stderr io.Writer) error {
 	}
 	fs, c := newAdminFlags(args[0], stderr)
 	if fs == nil {
-		return fmt.Errorf("unknown admin command %q: want reset-password, compact, backup or restore", args[0])
+		return fmt.Errorf("unknown admin command %q: want reset-password, compact, rebuild-rollups, backup or restore", args[0])
 	}
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -73,6 +74,8 @@ func cmdAdmin(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "reset-password":
 		return resetPassword(db, c, os.Stdin, stdout)
+	case "rebuild-rollups":
+		return rebuildRollups(db, stdout, stderr)
 	case "compact":
 		start := time.Now()
 		fmt.Fprintf(stderr, "compacting %s (flush head, merge blocks, full Pebble compaction)…\n", c.data)
@@ -119,5 +122,30 @@ func resetPassword(db *tsdb.DB, c *adminConfig, stdin io.Reader, stdout io.Write
 	} else {
 		fmt.Fprintf(stdout, "password of %s set to: %s\n", c.user, password)
 	}
+	return nil
+}
+
+// rebuildRollups recomputes every rollup row from raw data (after a bug or an upgrade).
+func rebuildRollups(db *tsdb.DB, stdout, stderr io.Writer) error {
+	r, err := aggregate.Open(db, aggregate.Options{})
+	if err != nil {
+		return fmt.Errorf("cannot open rollups: %w", err)
+	}
+	start := time.Now()
+	last := time.Time{}
+	err = r.Rebuild(context.Background(), func(done, total int) {
+		if time.Since(last) > time.Second || done == total {
+			fmt.Fprintf(stderr, "\rrebuilding rollups: %d/%d objects", done, total)
+			last = time.Now()
+		}
+	})
+	fmt.Fprintln(stderr)
+	if cerr := r.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("rebuild failed: %w", err)
+	}
+	fmt.Fprintf(stdout, "rollups rebuilt in %s\n", time.Since(start).Round(time.Millisecond))
 	return nil
 }

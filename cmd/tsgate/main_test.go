@@ -230,3 +230,14 @@ func TestAdminBackupAndRestore(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+func TestAdminRebuildRollups(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	p := startServe(t, data)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.done
+	out, err := exec.Command(binary, "admin", "rebuild-rollups", "--data", data).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "rollups rebuilt") {
+		t.Fatalf("rebuild-rollups: %v %s", err, out)
+	}
+}
