@@ -46,6 +46,8 @@ type Config struct {
 	FreeSpace func(dir string) (uint64, error)
 	// BackupDir is where online backups may be written; "" means <data>/../tsgate-backups.
 	BackupDir string
+	// Retention is the default retention of every tenant without its own (0 = keep forever).
+	Retention time.Duration
 	// Version and Commit are shown by /about.
 	Version, Commit string
 }
@@ -67,6 +69,9 @@ type Node struct {
 	closeErr  error
 	stop      chan struct{}
 	wg        sync.WaitGroup
+
+	retention      time.Duration
+	retentionTrims *metrics.Counter
 }
 
 // Open opens (creating when empty) the store under cfg.DataDir, bootstraps it and builds the
@@ -80,7 +85,8 @@ func Open(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	n := &Node{log: log, Metrics: metrics.NewSet(), stop: make(chan struct{})}
+	n := &Node{log: log, Metrics: metrics.NewSet(), stop: make(chan struct{}), retention: cfg.Retention}
+	n.retentionTrims = n.Metrics.NewCounter("tsgate_retention_trimmed_objects_total")
 	db, err := tsdb.Open(cfg.DataDir, tsdb.Options{Logger: log, Metrics: n.Metrics, HeadBytes: cfg.HeadBytes})
 	if err != nil {
 		return nil, err
@@ -125,8 +131,9 @@ func Open(cfg Config) (*Node, error) {
 	ingest.Mount(n.API, deps, ingest.Options{MaxMeasures: cfg.MaxMeasures, MaxBodyBytes: cfg.MaxBodyBytes,
 		Logger: log, Metrics: n.Metrics, Appender: n.Rollups})
 	query.Mount(n.API, deps, query.Options{Logger: log, Metrics: n.Metrics, Rollups: query.AggregateRollups{R: n.Rollups}})
-	n.wg.Add(1)
+	n.wg.Add(2)
 	go n.purgeExpiredKeys(24 * time.Hour)
+	go n.enforceRetention(time.Hour)
 	return n, nil
 }
 

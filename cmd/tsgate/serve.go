@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tsgate/tsgate/api"
 	"github.com/tsgate/tsgate/server"
 	"github.com/tsgate/tsgate/tsdb"
 )
@@ -21,7 +22,7 @@ type serveConfig struct {
 	headBytes, maxBody, maxMeasures   int64
 	passwordCost                      int
 	minFreeDisk                       int64
-	backupDir                         string
+	backupDir, retention              string
 	shutdownTimeout                   time.Duration
 }
 
@@ -37,6 +38,7 @@ func newServeFlags(out io.Writer) (*flag.FlagSet, *serveConfig) {
 	fs.Int64Var(&c.maxMeasures, "max-measures", 100_000, "most measures or lines in one write request, 413 beyond (env TSGATE_MAX_MEASURES)")
 	fs.Int64Var(&c.minFreeDisk, "min-free-disk", 128<<20, "free bytes below which writes get 503, negative disables (env TSGATE_MIN_FREE_DISK)")
 	fs.StringVar(&c.backupDir, "backup-dir", "", "where POST /admin/backup may write, default <data>/../tsgate-backups (env TSGATE_BACKUP_DIR)")
+	fs.StringVar(&c.retention, "retention", "", "default retention of every tenant, e.g. 90d or 10y; empty keeps forever (env TSGATE_RETENTION)")
 	fs.IntVar(&c.passwordCost, "password-cost", 0, "password hash cost, 0 = the secure default; tests use the minimum (env TSGATE_PASSWORD_COST)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 5*time.Second, "how long SIGTERM waits for in-flight requests (env TSGATE_SHUTDOWN_TIMEOUT)")
 	return fs, c
@@ -57,6 +59,14 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--head-bytes must be ≥ 0, --max-body and --shutdown-timeout > 0")
 	}
 	drain := c.shutdownTimeout
+	var retention time.Duration
+	if c.retention != "" {
+		d, err := api.ParseDuration(c.retention)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("bad --retention %q: want a duration like 90d or 10y", c.retention)
+		}
+		retention = d
+	}
 	log, err := newLogger(stderr, c.logLevel, c.logFormat)
 	if err != nil {
 		return err
@@ -71,6 +81,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		MaxMeasures:   int(c.maxMeasures),
 		MinFreeDisk:   c.minFreeDisk,
 		BackupDir:     c.backupDir,
+		Retention:     retention,
 		Version:       version,
 		Commit:        commit,
 	})
