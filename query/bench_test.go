@@ -164,19 +164,10 @@ func BenchmarkACLOverhead(b *testing.B) {
 	ug := admin.CreateGroup("readers")
 	admin.Want("PUT", fmt.Sprintf("/userGroups/%d/users/%d", ug, user.User), "", 200, "")
 	og := admin.CreateObjectGroup("all", owner)
-	list := "["
-	for i, id := range ids {
-		if i > 0 {
-			list += ","
-		}
-		list += fmt.Sprint(id)
-	}
-	_ = list
 	for _, id := range ids {
 		admin.Want("PUT", fmt.Sprintf("/objectGroups/%d/objects/%d", og, id), "", 200, "")
 	}
 	admin.Want("PUT", fmt.Sprintf("/objectGroups/%d/userGroups/%d", og, ug), "", 200, "")
-	// a second, unrelated tenant-sized population the user may not read
 	hc := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	body := `{"from":"2025-01-01T00:00","to":"2025-01-01T00:59"}`
 	want := get(b, admin, hc, "POST", "/query", "text/csv", body)

@@ -33,8 +33,10 @@ func TestQueryMulti(t *testing.T) {
 	body := fmt.Sprintf(`{"objects":[%d,%d,%d,9999],"from":"2019-01-01T09:00","to":"2019-01-01T09:15"}`, f.hours, hidden, f.volts)
 	r := c.Want("POST", "/query", body, 200, "")
 	want := fmt.Sprintf(`[{"objectId":%[1]d,"timestamp":"2019-01-01T09:00:00.000Z","value":"227.0","comment":null},{"objectId":%[1]d,"timestamp":"2019-01-01T09:15:00.000Z","value":"390.0","comment":null},`+
-		`{"objectId":%[2]d,"timestamp":"2019-01-01T09:00:00.000Z","value":"227","comment":null},{"objectId":%[2]d,"timestamp":"2019-01-01T09:15:00.000Z","value":"227","comment":null}]`, f.volts, f.hours)
-	_ = want
+		`{"objectId":%[2]d,"timestamp":"2019-01-01T09:00:00.000Z","value":"227","comment":null},{"objectId":%[2]d,"timestamp":"2019-01-01T09:15:00.000Z","value":"390","comment":null}]`, f.volts, f.hours)
+	if string(r.Body) != want {
+		t.Fatalf("raw:\n got %s\nwant %s", r.Body, want)
+	}
 	var rows []rawJSON
 	r.JSON(t, &rows)
 	if len(rows) != 4 || rows[0].ObjectID != f.volts || rows[2].ObjectID != f.hours || rows[3].Value != "390" {

@@ -50,7 +50,7 @@ func (h *Handler) rangeParams(ctx *fasthttp.RequestCtx) (from, to int64, err err
 	return from, to, nil
 }
 
-// caller resolves the authenticated request's object {id}: format, then id, then the read
+// callerTarget resolves the authenticated request's object {id}: the id, then the read
 // check (404 for what the key may not read).
 func (h *Handler) callerTarget(ctx *fasthttp.RequestCtx) (target, error) {
 	id, err := api.IDParam(ctx, "id")
