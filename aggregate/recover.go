@@ -35,7 +35,7 @@ func (r *Rollups) recover() error {
 			// A damaged intent cannot say what it covered: recompute everything.
 			it.Close()
 			r.log.Error("aggregate: damaged intent record, rebuilding all rollups", "err", err)
-			return r.rebuild(nil, nil, false)
+			return r.rebuild(context.Background(), nil, false)
 		}
 	}
 	if err := it.Close(); err != nil {

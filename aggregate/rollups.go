@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -147,7 +148,7 @@ func Open(db *tsdb.DB, opts Options) (*Rollups, error) {
 	}
 	if fresh {
 		t0 := opts.Now()
-		if err := r.rebuild(nil, nil, false); err != nil {
+		if err := r.rebuild(context.Background(), nil, false); err != nil {
 			return fail(err)
 		}
 		if err := r.pdb.Set(versionKey, []byte{formatVer}, pebble.Sync); err != nil {
