@@ -80,7 +80,7 @@ func TestBenchAgainstServer(t *testing.T) {
 func TestBenchCompareTsgateOnly(t *testing.T) {
 	dir := t.TempDir()
 	out, stderr, err := benchCmd(t, "compare", "--tsgate", binary, "--systems", "tsgate", "--dir", dir,
-		"--port", freePort(t), "--objects", "30", "--points", "100", "--batch", "500", "--concurrency", "2", "--json")
+		"--port", benchFreePort(t), "--objects", "30", "--points", "100", "--batch", "500", "--concurrency", "2", "--json")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -120,7 +120,7 @@ func TestBenchCompareTsgateOnly(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) string {
+func benchFreePort(t *testing.T) string {
 	t.Helper()
 	_, port, _ := strings.Cut(freeAddr(t), ":")
 	return port
