@@ -39,16 +39,16 @@ func WriteReport(dir string, r Report) error {
 	}
 	var series []chartSeries
 	if r.Ingest != nil {
-		series = append(series, chartSeries{"ingest " + r.Ingest.Format + " (samples/s)", r.Ingest.Timeline})
+		series = append(series, chartSeries{"ingest " + r.Ingest.Format, " (samples/s)", r.Ingest.Timeline})
 	}
 	if r.Query != nil {
-		series = append(series, chartSeries{"query (rows/s)", r.Query.Timeline})
+		series = append(series, chartSeries{"queries", " (rows/s)", r.Query.Timeline})
 	}
-	th, err := chart("Throughput", "per second", series, func(p TimePoint) float64 { return p.Rate }, "")
+	th, err := chart("Throughput", "per second", series, func(p TimePoint) float64 { return p.Rate }, "", true)
 	if err != nil {
 		return err
 	}
-	lat, err := chart("Request latency", "ms", series, func(p TimePoint) float64 { return p.P99 }, "p99")
+	lat, err := chart("Request latency (p99 of each second)", "ms", series, func(p TimePoint) float64 { return p.P99 }, " p99", false)
 	if err != nil {
 		return err
 	}
@@ -117,8 +117,8 @@ func loadAverage() string {
 }
 
 type chartSeries struct {
-	name string
-	tp   []TimePoint
+	name, unit string
+	tp         []TimePoint
 }
 
 var palette = []color.Color{
@@ -128,7 +128,7 @@ var palette = []color.Color{
 }
 
 // chart draws one line per series of y(point) against time and returns the SVG.
-func chart(title, ylabel string, series []chartSeries, y func(TimePoint) float64, suffix string) ([]byte, error) {
+func chart(title, ylabel string, series []chartSeries, y func(TimePoint) float64, suffix string, withUnit bool) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "seconds since start"
@@ -150,13 +150,15 @@ func chart(title, ylabel string, series []chartSeries, y func(TimePoint) float64
 		l.Color = palette[i%len(palette)]
 		l.Width = vg.Points(1.5)
 		p.Add(l)
-		name := s.name
-		if suffix != "" {
-			name += " " + suffix
+		name := s.name + suffix
+		if withUnit {
+			name += s.unit
 		}
 		p.Legend.Add(name, l)
 	}
 	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Y.Max *= 1.15 // room for the legend above the lines
 	w, err := p.WriterTo(8*vg.Inch, 4*vg.Inch, "svg")
 	if err != nil {
 		return nil, fmt.Errorf("bench: cannot render chart: %w", err)
