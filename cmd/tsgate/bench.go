@@ -22,7 +22,8 @@ const benchUsage = `Usage:
   tsgate bench mixed [flags]    ingest and queries at once, reporting both
   tsgate bench compare [flags]  tsgate, VictoriaMetrics and InfluxDB side by side (bench/compare.sh)
 
-Run 'tsgate bench <command> -h' for its flags. Every run is bounded by its points or --duration.
+Run 'tsgate bench <command> -h' for its flags; each falls back to TSGATE_BENCH_<NAME>.
+Every run is bounded by its points or --duration and talks to the given URL only.
 `
 
 // cmdBench runs `tsgate bench …`: the load benchmark of package bench, an HTTP client of tsgate.
@@ -123,7 +124,7 @@ func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&f.target, "target", "tsgate", "tsgate, victoriametrics or influxdb (line protocol, no setup)")
 	var prof profileFlags
 	prof.add(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseBenchFlags(fs, args); err != nil {
 		return err
 	}
 	o, err := f.options(stderr, &c)
@@ -191,7 +192,7 @@ func benchCompare(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.BoolVar(&o.JSON, "bbdata-json", true, "also measure tsgate's BBData JSON ingest")
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	fs.BoolVar(&quiet, "quiet", false, "no progress bar even on a terminal")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseBenchFlags(fs, args); err != nil {
 		return err
 	}
 	o.Systems = strings.Split(systems, ",")
@@ -241,7 +242,7 @@ func benchQuery(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	addIngestFlags(fs, &f, "ingest-")
 	addCommonFlags(fs, &f, &c)
 	addQueryFlags(fs, &q, "")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseBenchFlags(fs, args); err != nil {
 		return err
 	}
 	if f.duration <= 0 {
@@ -297,7 +298,7 @@ func benchMixed(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	addIngestFlags(fs, &f, "")
 	addCommonFlags(fs, &f, &c)
 	addQueryFlags(fs, &q, "query-")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseBenchFlags(fs, args); err != nil {
 		return err
 	}
 	o, err := f.options(stderr, &c)
@@ -388,4 +389,32 @@ func (p *profileFlags) start(ctx context.Context, url string, d time.Duration, s
 	fmt.Fprintf(stderr, "bench: taking a %d s CPU profile from %s/debug/pprof into %s\n", secs, url, p.path)
 	go func() { done <- bench.FetchCPUProfile(ctx, url, secs, p.path) }()
 	return done
+}
+
+// parseBenchFlags parses like parseFlags, but the environment fallback of a bench flag is
+// TSGATE_BENCH_<NAME>: bench flags have generic names (url, objects, password) that must not
+// pick up the server's TSGATE_<NAME> variables.
+func parseBenchFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "tsgate: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "TSGATE_BENCH_" + strings.TrimPrefix(envName(f.Name), "TSGATE_")
+		if given[f.Name] || err != nil {
+			return
+		}
+		if v, ok := os.LookupEnv(name); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("bad %s=%q: %v", name, v, e)
+			}
+		}
+	})
+	return err
 }
