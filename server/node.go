@@ -46,6 +46,9 @@ type Config struct {
 	FreeSpace func(dir string) (uint64, error)
 	// BackupDir is where online backups may be written; "" means <data>/../tsgate-backups.
 	BackupDir string
+	// MaxQueryPoints caps the rows one values/aggregated/query request may return (400 beyond,
+	// decided before the first byte); 0 = unlimited.
+	MaxQueryPoints int64
 	// Retention is the default retention of every tenant without its own (0 = keep forever).
 	Retention time.Duration
 	// Version and Commit are shown by /about.
@@ -130,7 +133,7 @@ func Open(cfg Config) (*Node, error) {
 	// comes from their stored rows.
 	ingest.Mount(n.API, deps, ingest.Options{MaxMeasures: cfg.MaxMeasures, MaxBodyBytes: cfg.MaxBodyBytes,
 		Logger: log, Metrics: n.Metrics, Appender: n.Rollups})
-	query.Mount(n.API, deps, query.Options{Logger: log, Metrics: n.Metrics, Rollups: query.AggregateRollups{R: n.Rollups}})
+	query.Mount(n.API, deps, query.Options{Logger: log, Metrics: n.Metrics, MaxQueryPoints: cfg.MaxQueryPoints, Rollups: query.AggregateRollups{R: n.Rollups}})
 	n.wg.Add(2)
 	go n.purgeExpiredKeys(24 * time.Hour)
 	go n.enforceRetention(time.Hour)

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -217,5 +218,38 @@ func TestDashboardUsesRealMetricNames(t *testing.T) {
 		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(base) + `(_bucket)?[{ ]`).Match(exposed) {
 			t.Errorf("dashboard metric %s is not exposed by /metrics", name)
 		}
+	}
+}
+
+// TestMaxQueryPointsIsWired: the node passes Config.MaxQueryPoints to the read endpoints.
+func TestMaxQueryPointsIsWired(t *testing.T) {
+	n, err := server.Open(server.Config{DataDir: t.TempDir(), AdminPassword: "secret-pw", PasswordCost: 4, MinFreeDisk: -1, MaxQueryPoints: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = n.Serve(ln) }()
+	defer n.Close()
+	url := "http://" + ln.Addr().String()
+	_, _, b := do(t, "POST", url+"/login", `{"username":"admin","password":"secret-pw"}`, map[string]string{"Content-Type": "application/json"})
+	var k struct{ Secret string }
+	_ = json.Unmarshal(b, &k)
+	auth := map[string]string{"Authorization": "Bearer " + k.Secret, "Content-Type": "application/json"}
+	_, _, b = do(t, "PUT", url+"/userGroups", `{"name":"team"}`, auth)
+	var g struct{ ID uint32 }
+	_ = json.Unmarshal(b, &g)
+	_, _, b = do(t, "PUT", url+"/objects", fmt.Sprintf(`{"name":"o","owner":%d,"unitSymbol":"V"}`, g.ID), auth)
+	var o struct{ ID uint32 }
+	_ = json.Unmarshal(b, &o)
+	lines := fmt.Sprintf("m,object=%d value=1 1600000000000\nm,object=%d value=2 1600000001000\nm,object=%d value=3 1600000002000", o.ID, o.ID, o.ID)
+	if code, _, b := do(t, "POST", url+"/write?precision=ms", lines, map[string]string{"Authorization": auth["Authorization"]}); code != 204 {
+		t.Fatalf("write = %d %s", code, b)
+	}
+	code, _, b := do(t, "GET", fmt.Sprintf("%s/objects/%d/values?from=2020-01-01", url, o.ID), "", auth)
+	if code != 400 || !strings.Contains(string(b), "WrongParamsException") {
+		t.Fatalf("3 rows with a cap of 2 = %d %s", code, b)
 	}
 }

@@ -20,6 +20,7 @@ import (
 type serveConfig struct {
 	listen, data, logLevel, logFormat string
 	headBytes, maxBody, maxMeasures   int64
+	maxQueryPoints                    int64
 	passwordCost                      int
 	minFreeDisk                       int64
 	backupDir, retention              string
@@ -39,6 +40,7 @@ func newServeFlags(out io.Writer) (*flag.FlagSet, *serveConfig) {
 	fs.Int64Var(&c.minFreeDisk, "min-free-disk", 128<<20, "free bytes below which writes get 503, negative disables (env TSGATE_MIN_FREE_DISK)")
 	fs.StringVar(&c.backupDir, "backup-dir", "", "where POST /admin/backup may write, default <data>/../tsgate-backups (env TSGATE_BACKUP_DIR)")
 	fs.StringVar(&c.retention, "retention", "", "default retention of every tenant, e.g. 90d or 10y; empty keeps forever (env TSGATE_RETENTION)")
+	fs.Int64Var(&c.maxQueryPoints, "max-query-points", 0, "most rows one values/aggregated//query request may return, 0 = unlimited (env TSGATE_MAX_QUERY_POINTS)")
 	fs.IntVar(&c.passwordCost, "password-cost", 0, "password hash cost, 0 = the secure default; tests use the minimum (env TSGATE_PASSWORD_COST)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 5*time.Second, "how long SIGTERM waits for in-flight requests (env TSGATE_SHUTDOWN_TIMEOUT)")
 	return fs, c
@@ -55,7 +57,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if c.headBytes < 0 || c.maxBody <= 0 || c.maxMeasures <= 0 || c.shutdownTimeout <= 0 {
+	if c.headBytes < 0 || c.maxBody <= 0 || c.maxMeasures <= 0 || c.maxQueryPoints < 0 || c.shutdownTimeout <= 0 {
 		return fmt.Errorf("--head-bytes must be ≥ 0, --max-body and --shutdown-timeout > 0")
 	}
 	drain := c.shutdownTimeout
@@ -72,18 +74,19 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	node, err := server.Open(server.Config{
-		DataDir:       c.data,
-		Logger:        log,
-		AdminPassword: os.Getenv("TSGATE_ADMIN_PASSWORD"),
-		PasswordCost:  c.passwordCost,
-		HeadBytes:     c.headBytes,
-		MaxBodyBytes:  int(c.maxBody),
-		MaxMeasures:   int(c.maxMeasures),
-		MinFreeDisk:   c.minFreeDisk,
-		BackupDir:     c.backupDir,
-		Retention:     retention,
-		Version:       version,
-		Commit:        commit,
+		DataDir:        c.data,
+		Logger:         log,
+		AdminPassword:  os.Getenv("TSGATE_ADMIN_PASSWORD"),
+		PasswordCost:   c.passwordCost,
+		HeadBytes:      c.headBytes,
+		MaxBodyBytes:   int(c.maxBody),
+		MaxMeasures:    int(c.maxMeasures),
+		MinFreeDisk:    c.minFreeDisk,
+		BackupDir:      c.backupDir,
+		Retention:      retention,
+		MaxQueryPoints: c.maxQueryPoints,
+		Version:        version,
+		Commit:         commit,
 	})
 	if err != nil {
 		if errors.Is(err, tsdb.ErrLocked) {
