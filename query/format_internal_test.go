@@ -56,7 +56,7 @@ func TestClip(t *testing.T) {
 			aw = []aclWindow{}
 		}
 		for _, w := range ws {
-			aw = append(aw, aclWindow{w.from, w.to})
+			aw = append(aw, aclWindow(w))
 		}
 		got := clip(from, to, toWindows(aw))
 		if len(got) != len(want) {
