@@ -41,8 +41,9 @@ type series struct {
 	smallFlushes int
 	smallSince   int64
 
-	epoch    uint64 // Append scratch: batch that last touched batchMax
-	batchMax int64
+	epoch     uint64 // Append scratch: batch that last touched batchMax and storedMax
+	batchMax  int64  // greatest timestamp of this series seen so far in the batch
+	storedMax int64  // greatest timestamp stored before the batch
 
 	reads      atomic.Uint64
 	readsDirty atomic.Bool
