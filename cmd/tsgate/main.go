@@ -86,6 +86,12 @@ func cmdHelp(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		serveFlags(stdout)
+	case "bench":
+		if len(args) > 1 {
+			_ = cmdBench([]string{args[1], "-h"}, stdout, stdout)
+		} else {
+			_ = cmdBench([]string{"-h"}, stdout, stdout)
+		}
 	case "admin":
 		if len(args) > 1 {
 			if fs := adminFlags(args[1], stdout); fs != nil {
