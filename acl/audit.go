@@ -101,8 +101,6 @@ func (l *auditLog) stage(b *pebble.Batch, entries []AuditEntry) error {
 	return nil
 }
 
-func (l *auditLog) applied([]AuditEntry) {}
-
 // RecordDenied records a denied request (401, 403, or 404 for a hidden thing) at
 // most once a second per (principal, route), with a count of the ones folded in.
 func (a *ACL) RecordDenied(tenant, principal uint32, route string, object uint32, status int) error {

@@ -169,11 +169,10 @@ func (w *bf) scopesAllow(sc []Scope, oid uint32, verb string) bool {
 }
 
 type oracleWorld struct {
-	e      *env
-	w      *bf
-	rng    *rand.Rand
-	end    time.Time
-	minute time.Duration
+	e   *env
+	w   *bf
+	rng *rand.Rand
+	end time.Time
 }
 
 func (ow *oracleWorld) tick() { ow.e.clk.Add(time.Duration(1+ow.rng.Intn(60)) * time.Minute) }

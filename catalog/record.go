@@ -54,14 +54,3 @@ func decode(k, v []byte, dst any) error {
 	}
 	return nil
 }
-
-func upperBound(p []byte) []byte {
-	u := append([]byte(nil), p...)
-	for i := len(u) - 1; i >= 0; i-- {
-		u[i]++
-		if u[i] != 0 {
-			return u[:i+1]
-		}
-	}
-	return nil
-}
