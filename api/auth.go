@@ -164,6 +164,9 @@ func FromDomain(err error, item string) error {
 		return Errorf(fasthttp.StatusBadRequest, ExcForeignKey, "A field references a non-existing resource.")
 	case errors.Is(err, acl.ErrWrongCredentials):
 		return Forbidden("Wrong username or password.")
+	case errors.Is(err, acl.ErrBusy):
+		return &Error{Status: fasthttp.StatusTooManyRequests, Exception: ExcTooManyRequests,
+			Details: "too many logins in progress; retry in a second", RetryAfter: 1}
 	case errors.Is(err, acl.ErrBadApikey), errors.Is(err, acl.ErrExpired):
 		return Errorf(fasthttp.StatusForbidden, ExcBadApikey, "Access denied: bad apikey")
 	}

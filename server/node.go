@@ -49,6 +49,8 @@ type Config struct {
 	// MaxQueryPoints caps the rows one values/aggregated/query request may return (400 beyond,
 	// decided before the first byte); 0 = unlimited.
 	MaxQueryPoints int64
+	// AuditRetention is how long audit entries are kept; 0 means 400 days.
+	AuditRetention time.Duration
 	// Retention is the default retention of every tenant without its own (0 = keep forever).
 	Retention time.Duration
 	// Version and Commit are shown by /about.
@@ -74,6 +76,7 @@ type Node struct {
 	wg        sync.WaitGroup
 
 	retention      time.Duration
+	auditRetention time.Duration
 	retentionTrims *metrics.Counter
 }
 
@@ -88,7 +91,11 @@ func Open(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	n := &Node{log: log, Metrics: metrics.NewSet(), stop: make(chan struct{}), retention: cfg.Retention}
+	n := &Node{log: log, Metrics: metrics.NewSet(), stop: make(chan struct{}), retention: cfg.Retention,
+		auditRetention: cfg.AuditRetention}
+	if n.auditRetention <= 0 {
+		n.auditRetention = 400 * 24 * time.Hour
+	}
 	n.retentionTrims = n.Metrics.NewCounter("tsgate_retention_trimmed_objects_total")
 	db, err := tsdb.Open(cfg.DataDir, tsdb.Options{Logger: log, Metrics: n.Metrics, HeadBytes: cfg.HeadBytes})
 	if err != nil {
@@ -185,8 +192,8 @@ func newDiskGuard(cfg Config) func() error {
 	return g.check
 }
 
-// purgeExpiredKeys deletes expired apikeys at start and then every period (the original's
-// daily MySQL event), until Shutdown.
+// purgeExpiredKeys deletes expired apikeys (the original's daily MySQL event) and audit
+// entries older than the audit retention, at start and then every period, until Shutdown.
 func (n *Node) purgeExpiredKeys(period time.Duration) {
 	defer n.wg.Done()
 	t := time.NewTicker(period)
@@ -196,6 +203,9 @@ func (n *Node) purgeExpiredKeys(period time.Duration) {
 			n.log.Error("cannot purge expired apikeys", "err", err)
 		} else if k > 0 {
 			n.log.Info("purged expired apikeys", "count", k)
+		}
+		if err := n.ACL.PurgeAudit(time.Now().Add(-n.auditRetention)); err != nil {
+			n.log.Error("cannot purge old audit entries", "err", err)
 		}
 		select {
 		case <-n.stop:

@@ -23,7 +23,7 @@ type serveConfig struct {
 	maxQueryPoints                    int64
 	passwordCost                      int
 	minFreeDisk                       int64
-	backupDir, retention              string
+	backupDir, retention, auditRet    string
 	shutdownTimeout                   time.Duration
 }
 
@@ -41,6 +41,7 @@ func newServeFlags(out io.Writer) (*flag.FlagSet, *serveConfig) {
 	fs.StringVar(&c.backupDir, "backup-dir", "", "where POST /admin/backup may write, default <data>/../tsgate-backups (env TSGATE_BACKUP_DIR)")
 	fs.StringVar(&c.retention, "retention", "", "default retention of every tenant, e.g. 90d or 10y; empty keeps forever (env TSGATE_RETENTION)")
 	fs.Int64Var(&c.maxQueryPoints, "max-query-points", 0, "most rows one values/aggregated//query request may return, 0 = unlimited (env TSGATE_MAX_QUERY_POINTS)")
+	fs.StringVar(&c.auditRet, "audit-retention", "400d", "how long audit entries are kept (env TSGATE_AUDIT_RETENTION)")
 	fs.IntVar(&c.passwordCost, "password-cost", 0, "password hash cost, 0 = the secure default; tests use the minimum (env TSGATE_PASSWORD_COST)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 5*time.Second, "how long SIGTERM waits for in-flight requests (env TSGATE_SHUTDOWN_TIMEOUT)")
 	return fs, c
@@ -69,6 +70,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		}
 		retention = d
 	}
+	auditRetention, err := api.ParseDuration(c.auditRet)
+	if err != nil || auditRetention <= 0 {
+		return fmt.Errorf("bad --audit-retention %q: want a duration like 400d", c.auditRet)
+	}
 	log, err := newLogger(stderr, c.logLevel, c.logFormat)
 	if err != nil {
 		return err
@@ -85,6 +90,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		BackupDir:      c.backupDir,
 		Retention:      retention,
 		MaxQueryPoints: c.maxQueryPoints,
+		AuditRetention: auditRetention,
 		Version:        version,
 		Commit:         commit,
 	})
