@@ -301,10 +301,15 @@ func (h *extensions) links(ctx *fasthttp.RequestCtx) {
 		WriteError(ctx, FromDomain(err, "user"))
 		return
 	}
+	enc, err := h.objs.requestEncoder(ctx)
+	if err != nil {
+		WriteError(ctx, err)
+		return
+	}
 	out := make([]objectJSON, 0, len(ids))
 	for _, id := range ids {
 		if o, err := h.cat.Object(id); err == nil {
-			out = append(out, h.objs.toJSON(&o))
+			out = append(out, enc.encode(&o))
 		}
 	}
 	WriteJSON(ctx, out)

@@ -43,9 +43,10 @@ func (h *objects) registerGroups(r *Router) {
 
 func (h *objects) withObjects(ctx *fasthttp.RequestCtx, kv *acl.KeyView, g *catalog.ObjectGroup, j *objectGroupJSON) {
 	objs := []objectJSON{}
+	enc := h.encoder(CallerIdentity(ctx), kv)
 	for _, oid := range h.cat.Members(g.ID) {
 		if o, err := h.cat.Object(oid); err == nil {
-			objs = append(objs, h.toJSON(&o))
+			objs = append(objs, enc.encode(&o))
 		}
 	}
 	j.Objects = &objs

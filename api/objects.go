@@ -61,6 +61,9 @@ type objectJSON struct {
 	CreationDate JSONTime      `json:"creationdate"`
 	Owner        userGroupJSON `json:"owner"`
 	Tags         []string      `json:"tags"`
+	Public       *publicState  `json:"public,omitempty"`
+
+	role acl.Role // the caller's role on the object: which fields it sees (object_json.go)
 }
 
 func (h *objects) toJSON(o *catalog.Object) objectJSON {
@@ -80,6 +83,24 @@ func (h *objects) toJSON(o *catalog.Object) objectJSON {
 		Unit:     unitJSON{Symbol: u.Symbol, Name: u.Name, Type: u.Type.String()},
 		Disabled: o.Disabled, CreationDate: JSONTime{MS: o.Created.UnixMilli(), Set: true},
 		Owner: owner, Tags: tags}
+}
+
+// roleOf is the caller's role on o in the field matrix ("" when the key view is gone).
+func (h *objects) roleOf(ctx *fasthttp.RequestCtx, o *catalog.Object) acl.Role {
+	enc, err := h.requestEncoder(ctx)
+	if err != nil {
+		return ""
+	}
+	return enc.role(o)
+}
+
+// requestEncoder is the object encoder of the request's caller.
+func (h *objects) requestEncoder(ctx *fasthttp.RequestCtx) (*objectEncoder, error) {
+	kv, err := h.keyView(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return h.encoder(CallerIdentity(ctx), kv), nil
 }
 
 // keyView returns the caller's key view (built per request; never kept).
@@ -159,6 +180,7 @@ func (h *objects) list(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	var out []objectJSON
+	enc := h.encoder(CallerIdentity(ctx), kv)
 	kv.ForEachReadable(func(id uint32) bool {
 		if writable && !kv.CanManage(id) {
 			return true
@@ -173,7 +195,7 @@ func (h *objects) list(ctx *fasthttp.RequestCtx) {
 		if len(tags) > 0 && !anyTag(o.Tags, tags) {
 			return true
 		}
-		out = append(out, h.toJSON(&o))
+		out = append(out, enc.encode(&o))
 		return true
 	})
 	if err := sortObjects(out, args.PeekMulti("sort")); err != nil {
@@ -365,7 +387,12 @@ func (h *objects) create(ctx *fasthttp.RequestCtx) {
 		WriteError(ctx, err)
 		return
 	}
-	WriteJSON(ctx, h.toJSON(&created[0]))
+	enc, err := h.requestEncoder(ctx)
+	if err != nil {
+		WriteError(ctx, err)
+		return
+	}
+	WriteJSON(ctx, enc.encode(&created[0]))
 }
 
 func (h *objects) createBulk(ctx *fasthttp.RequestCtx) {
@@ -399,9 +426,14 @@ func (h *objects) createBulk(ctx *fasthttp.RequestCtx) {
 		WriteError(ctx, err)
 		return
 	}
+	enc, err := h.requestEncoder(ctx)
+	if err != nil {
+		WriteError(ctx, err)
+		return
+	}
 	out := make([]objectJSON, len(created))
 	for i := range created {
-		out[i] = h.toJSON(&created[i])
+		out[i] = enc.encode(&created[i])
 	}
 	WriteJSON(ctx, out)
 }
@@ -473,7 +505,7 @@ func (h *objects) get(ctx *fasthttp.RequestCtx) {
 		WriteError(ctx, err)
 		return
 	}
-	WriteJSON(ctx, h.toJSON(&o))
+	WriteJSON(ctx, h.encoder(CallerIdentity(ctx), kv).encode(&o))
 }
 
 func (h *objects) update(ctx *fasthttp.RequestCtx) {
@@ -514,7 +546,12 @@ func (h *objects) update(ctx *fasthttp.RequestCtx) {
 		}
 		o, _ = h.cat.Object(o.ID)
 	}
-	WriteJSON(ctx, h.toJSON(&o))
+	enc, err := h.requestEncoder(ctx)
+	if err != nil {
+		WriteError(ctx, err)
+		return
+	}
+	WriteJSON(ctx, enc.encode(&o))
 }
 
 func (h *objects) delete(ctx *fasthttp.RequestCtx) {
@@ -634,12 +671,18 @@ type tokenJSON struct {
 	Description *string `json:"description"`
 }
 
-func toTokenJSON(t *acl.Token) tokenJSON {
-	s := t.Secret
-	if s == "" {
-		s = t.Prefix + "…"
+// toTokenJSON renders a token for a caller of the given role on its object: the `token` field
+// only where the field matrix lets the role read it, whole only in the response that creates
+// it, masked (first 4 characters + "…") afterwards (API.md §2).
+func toTokenJSON(t *acl.Token, role acl.Role) tokenJSON {
+	j := tokenJSON{ID: t.ID, ObjectID: t.Object, Description: t.Description}
+	if acl.CanReadField("token", "token", role) {
+		j.Token = t.Secret
+		if j.Token == "" {
+			j.Token = t.Prefix + "…"
+		}
 	}
-	return tokenJSON{ID: t.ID, ObjectID: t.Object, Token: s, Description: t.Description}
+	return j
 }
 
 func (h *objects) tokens(ctx *fasthttp.RequestCtx) {
@@ -655,7 +698,7 @@ func (h *objects) tokens(ctx *fasthttp.RequestCtx) {
 	}
 	out := make([]tokenJSON, len(ts))
 	for i := range ts {
-		out[i] = toTokenJSON(&ts[i])
+		out[i] = toTokenJSON(&ts[i], h.roleOf(ctx, &o))
 	}
 	WriteJSON(ctx, out)
 }
@@ -678,7 +721,7 @@ func (h *objects) token(ctx *fasthttp.RequestCtx) {
 	}
 	for i := range ts {
 		if ts[i].ID == tid {
-			WriteJSON(ctx, toTokenJSON(&ts[i]))
+			WriteJSON(ctx, toTokenJSON(&ts[i], h.roleOf(ctx, &o)))
 			return
 		}
 	}
@@ -709,7 +752,7 @@ func (h *objects) createToken(ctx *fasthttp.RequestCtx) {
 		WriteError(ctx, FromDomain(err, "object"))
 		return
 	}
-	WriteJSON(ctx, toTokenJSON(&ts[0]))
+	WriteJSON(ctx, toTokenJSON(&ts[0], h.roleOf(ctx, &o)))
 }
 
 func (h *objects) createTokensBulk(ctx *fasthttp.RequestCtx) {
@@ -768,9 +811,14 @@ func (h *objects) createTokensBulk(ctx *fasthttp.RequestCtx) {
 		WriteError(ctx, FromDomain(err, "object"))
 		return
 	}
+	enc := h.encoder(id, kv)
 	out := make([]tokenJSON, len(ts))
 	for i := range ts {
-		out[i] = toTokenJSON(&ts[i])
+		role := acl.Role("")
+		if o, err := h.cat.Object(ts[i].Object); err == nil {
+			role = enc.role(&o)
+		}
+		out[i] = toTokenJSON(&ts[i], role)
 	}
 	WriteJSON(ctx, out)
 }
@@ -804,7 +852,7 @@ func (h *objects) updateToken(ctx *fasthttp.RequestCtx) {
 		WriteError(ctx, FromDomain(err, "token"))
 		return
 	}
-	WriteJSON(ctx, toTokenJSON(&t))
+	WriteJSON(ctx, toTokenJSON(&t, h.roleOf(ctx, &o)))
 }
 
 func (h *objects) deleteToken(ctx *fasthttp.RequestCtx) {
