@@ -15,7 +15,7 @@ func iso(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z")
 // a share whose window has ended sees its metadata as of the window's end; the owner sees the
 // present; a future window grants nothing; leaving the shared group puts the object out of
 // reach; an untimed share lifts the clip; a window's start takes effect at its instant.
-func TestAsOfMetadataThroughWindowedShares(t *testing.T) {
+func TestOBJ_SH002_OBJ_SH003_AsOfMetadataThroughWindowedShares(t *testing.T) {
 	nd := servertest.Start(t)
 	owner := nd.CreateUser("owner")
 	viewer := nd.CreateUser("viewer")

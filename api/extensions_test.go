@@ -89,7 +89,7 @@ func (w *tenantWorld) fill(path string, foreign bool) string {
 
 // TestCrossTenantIdsAnswerAsNonexistent: for every route with an id, tenant B's admin gets
 // exactly the same status and exception for tenant A's ids as for ids that exist nowhere.
-func TestCrossTenantIdsAnswerAsNonexistent(t *testing.T) {
+func TestOBJ_ALL003_CrossTenantIdsAnswerAsNonexistent(t *testing.T) {
 	w := newTenantWorld(t)
 	checked := 0
 	for _, r := range w.nd.N.API.Router().Routes() {
@@ -125,7 +125,7 @@ func TestCrossTenantIdsAnswerAsNonexistent(t *testing.T) {
 // TestRestrictedPrincipalRoutes (API-RP001): a principal with a link reads its linked objects
 // only and gets 403 on every changing route but its own apikeys and value writes — checked by
 // enumerating the router.
-func TestRestrictedPrincipalRoutes(t *testing.T) {
+func TestOBJ_RP001_OBJ_RP002_OBJ_RP003_LNK_TA001_RestrictedPrincipalRoutes(t *testing.T) {
 	nd := servertest.Start(t)
 	a := nd.Admin
 	ug := a.CreateGroup("team")
@@ -166,8 +166,16 @@ func TestRestrictedPrincipalRoutes(t *testing.T) {
 	if checked < 30 {
 		t.Fatalf("only %d routes checked", checked)
 	}
-	// Its own apikeys still work.
+	// Its own apikeys still work, and a writable one writes values of the linked object only
+	// (OBJ-RP002).
 	r.Want("PUT", "/apikeys", "", 200, "")
+	w := r.CreateApikey("writable=true")
+	line := func(oid uint32) int {
+		return w.Send("POST", "/write?precision=s", "text/plain", []byte(fmt.Sprintf("m,object=%d value=1 1700000000", oid)), nil).Code
+	}
+	if c1, c2 := line(o1), line(o2); c1 != 204 || c2 != 403 {
+		t.Errorf("restricted writes: linked %d, other %d; want 204, 403", c1, c2)
+	}
 	// Unlinking makes it a plain member again.
 	a.Want("DELETE", fmt.Sprintf("/users/%d/objects/%d", r.User, o1), "", 200, "")
 	if !canRead(r, o2) {
@@ -176,7 +184,7 @@ func TestRestrictedPrincipalRoutes(t *testing.T) {
 }
 
 // TestPublicObjects (API-PUB001): public objects and only their public fields, without credentials.
-func TestPublicObjects(t *testing.T) {
+func TestOBJ_PUB001_PublicObjects(t *testing.T) {
 	nd := servertest.Start(t)
 	a := nd.Admin
 	ug := a.CreateGroup("team")
@@ -209,7 +217,7 @@ func TestPublicObjects(t *testing.T) {
 	anon.Want("GET", fmt.Sprintf("/public/objects/%d", oid), "", 404, "ItemNotFoundException")
 }
 
-func TestExplainAndAudit(t *testing.T) {
+func TestAUD_TA001_ExplainAndAudit(t *testing.T) {
 	nd := servertest.Start(t)
 	a := nd.Admin
 	ug := a.CreateGroup("team")

@@ -13,7 +13,7 @@ import (
 
 // TestObjectJSONFollowsTheFieldMatrix (OBJ-PUB001): for each role, GET /objects/{id} shows
 // exactly the Object JSON fields acl.Fields lets that role read.
-func TestObjectJSONFollowsTheFieldMatrix(t *testing.T) {
+func TestOBJ_PUB001_ObjectJSONFollowsTheFieldMatrix(t *testing.T) {
 	nd := servertest.Start(t)
 	owner := nd.CreateUser("owner")
 	member := nd.CreateUser("member")

@@ -193,7 +193,7 @@ func TestObjectLifecycleAndValidation(t *testing.T) {
 	regular.Want("GET", fmt.Sprintf("/objects/%d", bulk[1].ID), "", 404, "ItemNotFoundException")
 }
 
-func TestTokens(t *testing.T) {
+func TestTOK_UGA001_Tokens(t *testing.T) {
 	nd := servertest.Start(t)
 	regular := nd.CreateUser("regular_user")
 	ug := regular.CreateGroup("regular")
@@ -376,7 +376,7 @@ func TestObjectGroupsFixture(t *testing.T) {
 
 // TestRevocationUnderConcurrentRequests removes a member while another goroutine keeps
 // reading with the member's key: once the removal is acknowledged, no later read succeeds.
-func TestRevocationUnderConcurrentRequests(t *testing.T) {
+func TestACL_ALL001_RevocationUnderConcurrentRequests(t *testing.T) {
 	nd := servertest.Start(t)
 	owner := nd.CreateUser("owner")
 	reader := nd.CreateUser("reader")

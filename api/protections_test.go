@@ -8,7 +8,7 @@ import (
 )
 
 // TestProtectionsThroughHTTP walks the protections of API.md §4.
-func TestProtectionsThroughHTTP(t *testing.T) {
+func TestUSR_SU002_UG_SU001_TEN_SU001_TEN_TA001_KEY_ANY003_ProtectionsThroughHTTP(t *testing.T) {
 	nd := servertest.Start(t)
 	a := nd.Admin
 	a.Want("PUT", "/tenants", `{"name":"acme"}`, 200, "")

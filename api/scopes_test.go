@@ -31,7 +31,7 @@ func moduleOf(path string) string {
 // TestEveryRouteDeclaresTheScopeOfAPI34 enumerates the router: GET routes need read:<module>,
 // writing values needs use:data (its write part), POST /query is a read, every other non-GET
 // route manage:<module>; /login, /logout and /me need none; public routes none.
-func TestEveryRouteDeclaresTheScopeOfAPI34(t *testing.T) {
+func TestKEY_ANY002_EveryRouteDeclaresTheScopeOfAPI34(t *testing.T) {
 	nd := servertest.Start(t)
 	for _, r := range nd.N.API.Router().Routes() {
 		want := ""

@@ -240,7 +240,7 @@ func TestDeleteUserAndUnits(t *testing.T) {
 	}
 }
 
-func TestRouteScopes(t *testing.T) {
+func TestKEY_ANY002_RouteScopes(t *testing.T) {
 	nd := servertest.Start(t)
 	var k struct{ Secret string }
 	nd.Admin.Want("PUT", "/apikeys?writable=true&scopes=read:data", "", 200, "").JSON(t, &k)

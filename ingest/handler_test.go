@@ -233,7 +233,7 @@ func TestValueTypeMatrix(t *testing.T) {
 	refuse("char", `""`)
 }
 
-func TestRevokedTokensAndDisabledObjects(t *testing.T) {
+func TestOBJ_ALL002_RevokedTokensAndDisabledObjects(t *testing.T) {
 	w := newWorld(t)
 	oid, tok := w.object("V")
 	tid, tok2 := w.owner.CreateToken(oid)
