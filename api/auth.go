@@ -82,9 +82,13 @@ func (k KeyAuth) Authenticate(ctx *fasthttp.RequestCtx, route *Route) (any, erro
 	return &Identity{Key: key, Principal: p}, nil
 }
 
-// RecordDenied implements DeniedRecorder: 401 and 403 answers go to the audit log (API.md
-// §3.7), at most once a second per (principal, route).
+// RecordDenied implements DeniedRecorder: 401 and 403 answers, and 404s for an object or object
+// group that exists but is hidden from the caller, go to the audit log (API.md §3.7), at most
+// once a second per (principal, route).
 func (k KeyAuth) RecordDenied(ctx *fasthttp.RequestCtx, route *Route, status int) {
+	if status == fasthttp.StatusNotFound && !k.hiddenButExisting(ctx, route) {
+		return
+	}
 	var tenant, pid uint32
 	if id := CallerIdentity(ctx); id != nil {
 		tenant, pid = id.Principal.Tenant, id.Principal.ID
@@ -102,6 +106,27 @@ func (k KeyAuth) RecordDenied(ctx *fasthttp.RequestCtx, route *Route, status int
 		}
 	}
 	_ = k.ACL.RecordDenied(tenant, pid, route.Path, oid, status)
+}
+
+// hiddenButExisting reports whether a 404 hid an object or object group that exists.
+func (k KeyAuth) hiddenButExisting(ctx *fasthttp.RequestCtx, route *Route) bool {
+	s, ok := ctx.UserValue("id").(string)
+	if !ok {
+		return false
+	}
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return false
+	}
+	switch {
+	case strings.HasPrefix(route.Path, "/objects/{id}"):
+		_, err = k.ACL.Catalog().Object(uint32(n))
+	case strings.HasPrefix(route.Path, "/objectGroups/{id}"):
+		_, err = k.ACL.Catalog().Group(uint32(n))
+	default:
+		return false
+	}
+	return err == nil
 }
 
 // credentials extracts (user, secret) from a request: `Authorization: Basic` (falling back to

@@ -240,8 +240,12 @@ func TestAUD_TA001_ExplainAndAudit(t *testing.T) {
 	a.Want("GET", fmt.Sprintf("/explain?principal=%d&object=%d&verb=fly", u.User, oid), "", 400, "WrongParamsException")
 	a.Want("GET", fmt.Sprintf("/explain?principal=%d&object=%d", u.User, oid), "", 400, "MissingServletRequestParameterException")
 	u.Want("GET", fmt.Sprintf("/explain?principal=%d&object=%d&verb=read", u.User, oid), "", 403, "ForbiddenException")
-	// Denied requests and changes are audited, newest first.
+	// Denied requests and changes are audited, newest first: a 403, and a 404 that hid an
+	// existing object from a stranger (a missing one is not recorded).
 	u.Want("DELETE", fmt.Sprintf("/userGroups/%d/users/%d", ug, 1), "", 403, "ForbiddenException")
+	stranger := nd.CreateUser("stranger")
+	stranger.Want("GET", fmt.Sprintf("/objects/%d", oid), "", 404, "ItemNotFoundException")
+	stranger.Want("GET", "/objects/999999/stats", "", 404, "ItemNotFoundException")
 	a.Want("DELETE", fmt.Sprintf("/userGroups/%d/users/%d", ug, u.User), "", 200, "")
 	var es []struct {
 		Action string
@@ -257,12 +261,23 @@ func TestAUD_TA001_ExplainAndAudit(t *testing.T) {
 	deniedRoutes := map[string]bool{}
 	for _, e := range es {
 		seen[e.Action] = true
-		if e.Action == "denied" {
+		if e.Action == "denied" && e.Actor != stranger.User {
 			if e.Actor != u.User || e.Status != 403 {
 				t.Errorf("denied entry = %+v", e)
 			}
 			deniedRoutes[fmt.Sprint(e.Target["route"])] = true
 		}
+	}
+	var hidden []int
+	var strangerEntries int
+	for _, e := range es {
+		if e.Actor == stranger.User && e.Action == "denied" {
+			strangerEntries++
+			hidden = append(hidden, e.Status)
+		}
+	}
+	if strangerEntries != 1 || hidden[0] != 404 {
+		t.Errorf("stranger's audited denials = %v, want exactly the 404 on the existing object", hidden)
 	}
 	if !deniedRoutes["/userGroups/{userGroupId}/users/{userId}"] || !deniedRoutes["/explain"] {
 		t.Errorf("denied routes recorded = %v", deniedRoutes)

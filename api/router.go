@@ -122,7 +122,8 @@ func (rt *Router) Handle(route Route, h fasthttp.RequestHandler) {
 		} else {
 			h(ctx)
 		}
-		if code := ctx.Response.StatusCode(); code == fasthttp.StatusUnauthorized || code == fasthttp.StatusForbidden {
+		if code := ctx.Response.StatusCode(); code == fasthttp.StatusUnauthorized || code == fasthttp.StatusForbidden ||
+			(code == fasthttp.StatusNotFound && decl.Access != Public) {
 			rt.server.recordDenied(ctx, decl, code)
 		}
 		duration.UpdateDuration(start)
