@@ -38,7 +38,7 @@ func newAdminFlags(sub string, out io.Writer) (*flag.FlagSet, *adminConfig) {
 	case "reset-password":
 		fs.StringVar(&c.user, "user", "admin", "user whose password is set")
 		fs.BoolVar(&c.passwordStdin, "password-stdin", false, "read the new password from the first line of stdin (else a random one is generated and printed)")
-	case "compact", "rebuild-rollups":
+	case "compact", "rebuild-rollups", "check":
 	default:
 		return nil, nil
 	}
@@ -48,7 +48,7 @@ func newAdminFlags(sub string, out io.Writer) (*flag.FlagSet, *adminConfig) {
 // cmdAdmin runs `tsgate admin <sub>` against a stopped node's data directory.
 func cmdAdmin(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("admin needs a command: reset-password, compact, rebuild-rollups, backup or restore (run 'tsgate help')")
+		return errors.New("admin needs a command: reset-password, compact, rebuild-rollups, check, backup or restore (run 'tsgate help')")
 	}
 	switch args[0] {
 	case "backup":
@@ -58,7 +58,7 @@ func cmdAdmin(args []string, stdout, stderr io.Writer) error {
 	}
 	fs, c := newAdminFlags(args[0], stderr)
 	if fs == nil {
-		return fmt.Errorf("unknown admin command %q: want reset-password, compact, rebuild-rollups, backup or restore", args[0])
+		return fmt.Errorf("unknown admin command %q: want reset-password, compact, rebuild-rollups, check, backup or restore", args[0])
 	}
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -76,6 +76,8 @@ func cmdAdmin(args []string, stdout, stderr io.Writer) error {
 		return resetPassword(db, c, os.Stdin, stdout)
 	case "rebuild-rollups":
 		return rebuildRollups(db, stdout, stderr)
+	case "check":
+		return checkStore(db, stdout, stderr)
 	case "compact":
 		start := time.Now()
 		fmt.Fprintf(stderr, "compacting %s (flush head, merge blocks, full Pebble compaction)…\n", c.data)
@@ -147,5 +149,50 @@ func rebuildRollups(db *tsdb.DB, stdout, stderr io.Writer) error {
 		return fmt.Errorf("rebuild failed: %w", err)
 	}
 	fmt.Fprintf(stdout, "rollups rebuilt in %s\n", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// checkStore walks every block, WAL record and rollup row of a stopped node's store, verifies
+// checksums and decodes them, prints a summary and fails when anything is damaged.
+func checkStore(db *tsdb.DB, stdout, stderr io.Writer) error {
+	ctx := context.Background()
+	start := time.Now()
+	rep, err := db.Check(ctx, func(n int) { fmt.Fprintf(stderr, "\rchecked %d blocks", n) })
+	if err != nil {
+		return fmt.Errorf("check failed: %w", err)
+	}
+	problems := rep.Problems
+	r, err := aggregate.Open(db, aggregate.Options{})
+	if err != nil {
+		problems = append(problems, fmt.Sprintf("rollups do not open: %v", err))
+	} else {
+		rows := 0
+		db.ForEachSeries(func(id uint32, t tsdb.ValueType) bool {
+			if t != tsdb.Float && t != tsdb.Int {
+				return true
+			}
+			for _, res := range []aggregate.Resolution{aggregate.Hours, aggregate.Days} {
+				err := r.ObjectRows(ctx, id, res, 0, tsdb.MaxTimestamp, func(*aggregate.Row) error { rows++; return nil })
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("rollup rows of object %d: %v", id, err))
+				}
+			}
+			return true
+		})
+		if cerr := r.Close(); cerr != nil {
+			problems = append(problems, fmt.Sprintf("rollups do not close: %v", cerr))
+		}
+		fmt.Fprintf(stderr, "\r")
+		fmt.Fprintf(stdout, "rollup rows read: %d\n", rows)
+	}
+	fmt.Fprintf(stdout, "objects %d, blocks %d, samples %d, block bytes %d, WAL records %d, checked in %s\n",
+		rep.Series, rep.Blocks, rep.Samples, rep.BlockBytes, rep.WALRecords, time.Since(start).Round(time.Millisecond))
+	for _, p := range problems {
+		fmt.Fprintf(stdout, "problem: %s\n", p)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d problem(s) found in %s", len(problems), db.Dir())
+	}
+	fmt.Fprintln(stdout, "no problems found")
 	return nil
 }

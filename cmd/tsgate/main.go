@@ -24,6 +24,7 @@ Usage:
   tsgate admin reset-password [flags]  set a user's password on a stopped node's data dir
   tsgate admin compact [flags]         compact a stopped node's store (steady size)
   tsgate admin rebuild-rollups [flags] recompute every rollup row from raw data (node stopped)
+  tsgate admin check [flags]           verify every block, WAL record and rollup row (node stopped)
   tsgate bench ingest|query|mixed|compare [flags]  load benchmark over the HTTP API
   tsgate admin backup --out DIR [flags] online backup of a running node (Pebble checkpoint)
   tsgate admin restore --from DIR      restore a backup into an empty data dir (node stopped)

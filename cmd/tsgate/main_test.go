@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +14,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/tsgate/tsgate/tsdb"
 )
 
 var binary string
@@ -239,5 +244,54 @@ func TestAdminRebuildRollups(t *testing.T) {
 	out, err := exec.Command(binary, "admin", "rebuild-rollups", "--data", data).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "rollups rebuilt") {
 		t.Fatalf("rebuild-rollups: %v %s", err, out)
+	}
+}
+
+func TestAdminCheck(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	p := startServe(t, data)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.done
+	out, err := exec.Command(binary, "admin", "check", "--data", data).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "no problems found") {
+		t.Fatalf("check of a healthy store: %v %s", err, out)
+	}
+	// Put a block in the store, flip one byte of it, and check again.
+	db, err := tsdb.Open(data, tsdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateSeriesNow(4242, tsdb.Float); err != nil {
+		t.Fatal(err)
+	}
+	var b tsdb.Batch
+	for i := int64(0); i < 500; i++ {
+		b.AddFloat(4242, 1_700_000_000_000+i*60_000, float64(i))
+	}
+	if err := db.Append(context.Background(), &b, tsdb.Reject); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	it, err := db.Pebble().NewIter(&pebble.IterOptions{LowerBound: []byte{'b'}, UpperBound: []byte{'c'}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !it.First() {
+		t.Fatal("no block written")
+	}
+	key, val := append([]byte(nil), it.Key()...), append([]byte(nil), it.Value()...)
+	it.Close()
+	val[len(val)/2] ^= 0x10
+	if err := db.Pebble().Set(key, val, pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(binary, "admin", "check", "--data", data).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "object 4242") || !strings.Contains(string(out), "2023-11-14T22:13:20.000Z") {
+		t.Fatalf("check of a damaged store: %v\n%s", err, out)
 	}
 }
