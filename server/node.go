@@ -78,6 +78,8 @@ type Node struct {
 	retention      time.Duration
 	auditRetention time.Duration
 	retentionTrims *metrics.Counter
+	// retentionSamples counts the raw samples retention deleted.
+	retentionSamples *metrics.Counter
 }
 
 // Open opens (creating when empty) the store under cfg.DataDir, bootstraps it and builds the
@@ -97,6 +99,7 @@ func Open(cfg Config) (*Node, error) {
 		n.auditRetention = 400 * 24 * time.Hour
 	}
 	n.retentionTrims = n.Metrics.NewCounter("tsgate_retention_trimmed_objects_total")
+	n.retentionSamples = n.Metrics.NewCounter("tsgate_retention_deleted_samples_total")
 	db, err := tsdb.Open(cfg.DataDir, tsdb.Options{Logger: log, Metrics: n.Metrics, HeadBytes: cfg.HeadBytes})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -81,6 +82,9 @@ func TestBackupUnderLoad(t *testing.T) {
 		t.Fatalf("the backup does not open: %v", err)
 	}
 	defer db.Close()
+	if rep, err := db.Check(context.Background(), nil); err != nil || len(rep.Problems) > 0 {
+		t.Fatalf("the backup does not pass the store check: %v %v", err, rep.Problems)
+	}
 	stored := map[int64]bool{}
 	it, err := db.Scan(oid, tsdb.MinTimestamp, tsdb.MaxTimestamp)
 	if err != nil {

@@ -40,6 +40,9 @@ func (n *Node) EnforceRetention(now time.Time) (int, error) {
 		if err := n.Rollups.DeleteRange(j.id, 0, cut-1); err != nil {
 			return trimmed, fmt.Errorf("server: retention of object %d: %w", j.id, err)
 		}
+		if after, err := n.DB.Stats(j.id); err == nil && after.Count < st.Count {
+			n.retentionSamples.Add(int(st.Count - after.Count))
+		}
 		trimmed++
 	}
 	if trimmed > 0 {

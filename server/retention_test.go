@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +63,11 @@ func TestRetentionTrimsRawAndRollups(t *testing.T) {
 	if err != nil || trimmed != 1 {
 		t.Fatalf("EnforceRetention = %d, %v; want 1 object trimmed", trimmed, err)
 	}
+	var prom strings.Builder
+	n.Metrics.WritePrometheus(&prom)
+	if !strings.Contains(prom.String(), "tsgate_retention_deleted_samples_total 29") {
+		t.Errorf("deleted samples not reported:\n%s", grep(prom.String(), "retention"))
+	}
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -99,4 +105,14 @@ func TestRetentionTrimsRawAndRollups(t *testing.T) {
 	}
 	check(objs[0].ID, cut, 31) // days 0..30 are on or after the cut
 	check(kept[0].ID, -1, 60)
+}
+
+func grep(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -60,3 +60,30 @@ func TestCheckFindsAFlippedByte(t *testing.T) {
 		t.Fatalf("problem %q does not name object 2 and its time range", p)
 	}
 }
+
+// FuzzCheck: whatever bytes a block holds, Check reports them (or passes them) and never panics.
+func FuzzCheck(f *testing.F) {
+	db, err := Open(f.TempDir(), Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { db.Close() })
+	if err := db.CreateSeriesNow(7, Float); err != nil {
+		f.Fatal(err)
+	}
+	sc := getCodecScratch()
+	good := appendBlock(nil, Float, []int64{1_700_000_000_000, 1_700_000_060_000}, []uint64{1, 2}, nil, sc)
+	putCodecScratch(sc)
+	f.Add(good)
+	f.Add([]byte{})
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8})
+	key := appendBlockKey(nil, 7, 1_700_000_000_000, 1_700_000_060_000, 1)
+	f.Fuzz(func(t *testing.T, v []byte) {
+		if err := db.pdb.Set(key, v, pebble.NoSync); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Check(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
