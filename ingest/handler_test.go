@@ -425,6 +425,9 @@ func TestTenantRetentionRefusesOldValues(t *testing.T) {
 	if r.Code != 400 || !strings.Contains(string(r.Body), "retention") || !strings.Contains(string(r.Body), "30d") {
 		t.Fatalf("old value = %d %s", r.Code, r.Body)
 	}
+	if st, _ := nd.N.DB.Stats(oid); st.Count != 0 {
+		t.Fatalf("the refused batch stored %d samples", st.Count)
+	}
 	r = nd.Anon().Send("POST", "/objects/values", "application/json", []byte("["+m(oid, tok, recent, "1")+"]"), nil)
 	if r.Code != 200 {
 		t.Fatalf("recent value = %d %s", r.Code, r.Body)
