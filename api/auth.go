@@ -212,6 +212,15 @@ func duplicateDetails(err error) string {
 	return "value already exists."
 }
 
+// Removed answers a DELETE whose target may be absent (bbdata-v2.md §0.4): a thing that is not
+// there (not found) answers 304 like one already removed; otherwise as Modified.
+func Removed(ctx *fasthttp.RequestCtx, err error, item string) {
+	if errors.Is(err, acl.ErrNotFound) {
+		err = acl.ErrUnchanged
+	}
+	Modified(ctx, err, item)
+}
+
 // Modified answers the modification status of bbdata-v2.md §0.4: 200 with an empty body when
 // err is nil, 304 with an empty body when it is ErrUnchanged, else the mapped error.
 func Modified(ctx *fasthttp.RequestCtx, err error, item string) {

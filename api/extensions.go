@@ -265,10 +265,7 @@ func (h *extensions) deleteClient(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	err = h.acl.DeleteClient(CallerIdentity(ctx).Principal.ID, id)
-	if errors.Is(err, acl.ErrNotFound) {
-		err = acl.ErrUnchanged
-	}
-	Modified(ctx, err, "client")
+	Removed(ctx, err, "client")
 }
 
 func (h *extensions) rotateClient(ctx *fasthttp.RequestCtx) {

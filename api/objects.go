@@ -696,9 +696,10 @@ func (h *objects) tokens(ctx *fasthttp.RequestCtx) {
 		WriteError(ctx, FromDomain(err, "object"))
 		return
 	}
+	role := h.roleOf(ctx, &o)
 	out := make([]tokenJSON, len(ts))
 	for i := range ts {
-		out[i] = toTokenJSON(&ts[i], h.roleOf(ctx, &o))
+		out[i] = toTokenJSON(&ts[i], role)
 	}
 	WriteJSON(ctx, out)
 }
@@ -1006,8 +1007,5 @@ func (h *objects) deleteComment(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	err = h.cat.DeleteComment(o.ID, cid)
-	if errors.Is(err, catalog.ErrNotFound) {
-		err = catalog.ErrUnchanged
-	}
-	Modified(ctx, err, "comment")
+	Removed(ctx, err, "comment")
 }

@@ -324,10 +324,7 @@ func (h *sessions) deleteKey(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	err = h.acl.DeleteApikey(id.Principal.ID, kid, false)
-	if errors.Is(err, acl.ErrNotFound) {
-		err = acl.ErrUnchanged
-	}
-	Modified(ctx, err, "apikey")
+	Removed(ctx, err, "apikey")
 }
 
 // loginLimiter bounds failed logins per (address, name) — 10 a minute, then 429 — and

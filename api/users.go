@@ -173,10 +173,7 @@ func (h *users) delete(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	err = h.acl.DeleteUser(CallerIdentity(ctx).Principal.ID, uid)
-	if errors.Is(err, acl.ErrNotFound) {
-		err = acl.ErrUnchanged // absent (or not a user) → 304, as the original
-	}
-	Modified(ctx, err, "user")
+	Removed(ctx, err, "user")
 }
 
 func (h *users) listGroups(ctx *fasthttp.RequestCtx) {
@@ -235,10 +232,7 @@ func (h *users) deleteGroup(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	err = h.acl.DeleteGroup(CallerIdentity(ctx).Principal.ID, gid)
-	if errors.Is(err, acl.ErrNotFound) {
-		err = acl.ErrUnchanged // a missing group answers 304 (bbdata-v2.md §2.5)
-	}
-	Modified(ctx, err, "userGroup")
+	Removed(ctx, err, "userGroup")
 }
 
 func (h *users) members(ctx *fasthttp.RequestCtx) {
