@@ -36,9 +36,9 @@ type BackupManifest struct {
 const ManifestFile = "manifest.json"
 
 func (h *admin) register(r *Router) {
-	r.Handle(Route{Method: "POST", Path: "/admin/backup", Access: Write, Scope: "manage:auth", JSONBody: true,
+	r.HandleE(Route{Method: "POST", Path: "/admin/backup", Access: Write, Scope: "manage:auth", JSONBody: true,
 		Summary: "online backup: a Pebble checkpoint plus manifest under --backup-dir (superusers)"}, h.backup)
-	r.Handle(Route{Method: "POST", Path: "/admin/compact", Access: Write, Scope: "manage:auth",
+	r.HandleE(Route{Method: "POST", Path: "/admin/compact", Access: Write, Scope: "manage:auth",
 		Summary: "flush the head, merge blocks and compact the store (superusers)"}, h.compact)
 }
 
@@ -49,45 +49,39 @@ func (h *admin) superuser(ctx *fasthttp.RequestCtx) error {
 	return nil
 }
 
-func (h *admin) backup(ctx *fasthttp.RequestCtx) {
+func (h *admin) backup(ctx *fasthttp.RequestCtx) error {
 	received := time.Now().UTC()
 	if err := h.superuser(ctx); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	var body struct {
 		Path *string `json:"path"`
 	}
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if body.Path == nil || *body.Path == "" {
-		WriteError(ctx, Validation(map[string]string{"path": "must not be empty"}))
-		return
+		return Validation(map[string]string{"path": "must not be empty"})
 	}
 	dir, err := h.backupTarget(*body.Path)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		WriteError(ctx, fmt.Errorf("api: cannot create the backup directory: %w", err))
-		return
+		return fmt.Errorf("api: cannot create the backup directory: %w", err)
 	}
 	// A checkpoint hard-links the sstables and copies the flushed WAL: writes go on meanwhile.
 	if err := h.d.DB.Pebble().Checkpoint(dir, pebble.WithFlushedWAL()); err != nil {
-		WriteError(ctx, fmt.Errorf("api: backup to %s failed: %w", dir, err))
-		return
+		return fmt.Errorf("api: backup to %s failed: %w", dir, err)
 	}
 	m := BackupManifest{Tsgate: h.version, FormatVersion: tsdb.FormatVersion,
 		Received: received.Format(time.RFC3339Nano), Finished: time.Now().UTC().Format(time.RFC3339Nano)}
 	b, _ := json.MarshalIndent(m, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, ManifestFile), b, 0o644); err != nil {
-		WriteError(ctx, fmt.Errorf("api: cannot write the backup manifest: %w", err))
-		return
+		return fmt.Errorf("api: cannot write the backup manifest: %w", err)
 	}
 	WriteJSON(ctx, map[string]any{"path": dir, "manifest": m})
+	return nil
 }
 
 // backupTarget resolves a requested path inside the allowed backup directory; anything
@@ -113,15 +107,14 @@ func (h *admin) backupTarget(p string) (string, error) {
 	return target, nil
 }
 
-func (h *admin) compact(ctx *fasthttp.RequestCtx) {
+func (h *admin) compact(ctx *fasthttp.RequestCtx) error {
 	if err := h.superuser(ctx); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	start := time.Now()
 	if err := h.d.DB.Compact(ctx); err != nil {
-		WriteError(ctx, fmt.Errorf("api: compaction failed: %w", err))
-		return
+		return fmt.Errorf("api: compaction failed: %w", err)
 	}
 	WriteJSON(ctx, map[string]any{"tookMs": time.Since(start).Milliseconds()})
+	return nil
 }

@@ -21,25 +21,25 @@ type extensions struct {
 }
 
 func (h *extensions) register(r *Router) {
-	r.Handle(Route{Method: "GET", Path: "/tenants", Access: Read, Scope: "read:auth", Summary: "tenants (a tenant admin sees its own)"}, h.listTenants)
-	r.Handle(Route{Method: "PUT", Path: "/tenants", Access: Write, Scope: "manage:auth", JSONBody: true, Summary: "create a tenant (superusers)"}, h.createTenant)
-	r.Handle(Route{Method: "GET", Path: "/tenants/{name}", Access: Read, Scope: "read:auth", Summary: "one tenant"}, h.getTenant)
-	r.Handle(Route{Method: "POST", Path: "/tenants/{name}", Access: Write, Scope: "manage:auth", JSONBody: true, Summary: "update a tenant's retention (superusers)"}, h.updateTenant)
-	r.Handle(Route{Method: "DELETE", Path: "/tenants/{name}", Access: Write, Scope: "manage:auth", Summary: "delete an empty tenant (superusers)"}, h.deleteTenant)
-	r.Handle(Route{Method: "PUT", Path: "/tenants/{name}/admins/{principalId}", Access: Write, Scope: "manage:auth", Summary: "name a tenant admin"}, h.addTenantAdmin)
-	r.Handle(Route{Method: "DELETE", Path: "/tenants/{name}/admins/{principalId}", Access: Write, Scope: "manage:auth", Summary: "remove a tenant admin (superusers)"}, h.removeTenantAdmin)
-	r.Handle(Route{Method: "GET", Path: "/clients", Access: Read, Scope: "read:auth", Summary: "clients of the caller's tenant"}, h.listClients)
-	r.Handle(Route{Method: "PUT", Path: "/clients", Access: Write, Scope: "manage:auth", JSONBody: true, Summary: "create a client (tenant admins); secret shown once"}, h.createClient)
-	r.Handle(Route{Method: "DELETE", Path: "/clients/{id}", Access: Write, Scope: "manage:auth", Summary: "delete a client"}, h.deleteClient)
-	r.Handle(Route{Method: "POST", Path: "/clients/{id}/secret", Access: Write, Scope: "manage:auth", Summary: "rotate a client's secret"}, h.rotateClient)
-	r.Handle(Route{Method: "GET", Path: "/users/{userId}/objects", Access: Read, Scope: "read:auth", Summary: "objects a restricted principal is linked to"}, h.links)
-	r.Handle(Route{Method: "PUT", Path: "/users/{userId}/objects/{objectId}", Access: Write, Scope: "manage:auth", Summary: "link a principal to an object (makes it restricted)"}, h.link)
-	r.Handle(Route{Method: "DELETE", Path: "/users/{userId}/objects/{objectId}", Access: Write, Scope: "manage:auth", Summary: "unlink a principal from an object"}, h.unlink)
-	r.Handle(Route{Method: "POST", Path: "/objects/{id}/public", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "set an object's public read and public fields"}, h.setPublic)
-	r.Handle(Route{Method: "GET", Path: "/public/objects", Access: Public, Summary: "public objects, public fields only"}, h.publicObjects)
-	r.Handle(Route{Method: "GET", Path: "/public/objects/{id}", Access: Public, Summary: "one public object, public fields only"}, h.publicObject)
-	r.Handle(Route{Method: "GET", Path: "/explain", Access: Read, Scope: "read:auth", Summary: "why a principal may or may not read, write or manage an object"}, h.explain)
-	r.Handle(Route{Method: "GET", Path: "/audit", Access: Read, Scope: "read:auth", Summary: "authorization changes and denied requests, newest first"}, h.audit)
+	r.HandleE(Route{Method: "GET", Path: "/tenants", Access: Read, Scope: "read:auth", Summary: "tenants (a tenant admin sees its own)"}, h.listTenants)
+	r.HandleE(Route{Method: "PUT", Path: "/tenants", Access: Write, Scope: "manage:auth", JSONBody: true, Summary: "create a tenant (superusers)"}, h.createTenant)
+	r.HandleE(Route{Method: "GET", Path: "/tenants/{name}", Access: Read, Scope: "read:auth", Summary: "one tenant"}, h.getTenant)
+	r.HandleE(Route{Method: "POST", Path: "/tenants/{name}", Access: Write, Scope: "manage:auth", JSONBody: true, Summary: "update a tenant's retention (superusers)"}, h.updateTenant)
+	r.HandleE(Route{Method: "DELETE", Path: "/tenants/{name}", Access: Write, Scope: "manage:auth", Summary: "delete an empty tenant (superusers)"}, h.deleteTenant)
+	r.HandleE(Route{Method: "PUT", Path: "/tenants/{name}/admins/{principalId}", Access: Write, Scope: "manage:auth", Summary: "name a tenant admin"}, h.addTenantAdmin)
+	r.HandleE(Route{Method: "DELETE", Path: "/tenants/{name}/admins/{principalId}", Access: Write, Scope: "manage:auth", Summary: "remove a tenant admin (superusers)"}, h.removeTenantAdmin)
+	r.HandleE(Route{Method: "GET", Path: "/clients", Access: Read, Scope: "read:auth", Summary: "clients of the caller's tenant"}, h.listClients)
+	r.HandleE(Route{Method: "PUT", Path: "/clients", Access: Write, Scope: "manage:auth", JSONBody: true, Summary: "create a client (tenant admins); secret shown once"}, h.createClient)
+	r.HandleE(Route{Method: "DELETE", Path: "/clients/{id}", Access: Write, Scope: "manage:auth", Summary: "delete a client"}, h.deleteClient)
+	r.HandleE(Route{Method: "POST", Path: "/clients/{id}/secret", Access: Write, Scope: "manage:auth", Summary: "rotate a client's secret"}, h.rotateClient)
+	r.HandleE(Route{Method: "GET", Path: "/users/{userId}/objects", Access: Read, Scope: "read:auth", Summary: "objects a restricted principal is linked to"}, h.links)
+	r.HandleE(Route{Method: "PUT", Path: "/users/{userId}/objects/{objectId}", Access: Write, Scope: "manage:auth", Summary: "link a principal to an object (makes it restricted)"}, h.link)
+	r.HandleE(Route{Method: "DELETE", Path: "/users/{userId}/objects/{objectId}", Access: Write, Scope: "manage:auth", Summary: "unlink a principal from an object"}, h.unlink)
+	r.HandleE(Route{Method: "POST", Path: "/objects/{id}/public", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "set an object's public read and public fields"}, h.setPublic)
+	r.HandleE(Route{Method: "GET", Path: "/public/objects", Access: Public, Summary: "public objects, public fields only"}, h.publicObjects)
+	r.HandleE(Route{Method: "GET", Path: "/public/objects/{id}", Access: Public, Summary: "one public object, public fields only"}, h.publicObject)
+	r.HandleE(Route{Method: "GET", Path: "/explain", Access: Read, Scope: "read:auth", Summary: "why a principal may or may not read, write or manage an object"}, h.explain)
+	r.HandleE(Route{Method: "GET", Path: "/audit", Access: Read, Scope: "read:auth", Summary: "authorization changes and denied requests, newest first"}, h.audit)
 }
 
 type tenantJSON struct {
@@ -71,7 +71,7 @@ func (h *extensions) visibleTenant(ctx *fasthttp.RequestCtx) (acl.Tenant, error)
 	return acl.Tenant{}, NotFound("tenant")
 }
 
-func (h *extensions) listTenants(ctx *fasthttp.RequestCtx) {
+func (h *extensions) listTenants(ctx *fasthttp.RequestCtx) error {
 	ts := h.acl.Tenants(CallerIdentity(ctx).Principal.ID)
 	out := make([]tenantJSON, 0, len(ts))
 	for _, t := range ts {
@@ -80,6 +80,7 @@ func (h *extensions) listTenants(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
 type tenantBody struct {
@@ -87,15 +88,13 @@ type tenantBody struct {
 	Retention *string `json:"retention"`
 }
 
-func (h *extensions) createTenant(ctx *fasthttp.RequestCtx) {
+func (h *extensions) createTenant(ctx *fasthttp.RequestCtx) error {
 	var body tenantBody
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if body.Name == nil {
-		WriteError(ctx, Validation(map[string]string{"name": "must not be null"}))
-		return
+		return Validation(map[string]string{"name": "must not be null"})
 	}
 	ret := ""
 	if body.Retention != nil {
@@ -103,31 +102,29 @@ func (h *extensions) createTenant(ctx *fasthttp.RequestCtx) {
 	}
 	t, err := h.acl.CreateTenant(CallerIdentity(ctx).Principal.ID, *body.Name, ret)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "tenant"))
-		return
+		return FromDomain(err, "tenant")
 	}
 	WriteJSON(ctx, h.tenantJSON(t))
+	return nil
 }
 
-func (h *extensions) getTenant(ctx *fasthttp.RequestCtx) {
+func (h *extensions) getTenant(ctx *fasthttp.RequestCtx) error {
 	t, err := h.visibleTenant(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	WriteJSON(ctx, h.tenantJSON(t))
+	return nil
 }
 
-func (h *extensions) updateTenant(ctx *fasthttp.RequestCtx) {
+func (h *extensions) updateTenant(ctx *fasthttp.RequestCtx) error {
 	t, err := h.visibleTenant(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	var body tenantBody
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	ret := t.Retention
 	if body.Retention != nil {
@@ -135,37 +132,35 @@ func (h *extensions) updateTenant(ctx *fasthttp.RequestCtx) {
 	}
 	t, err = h.acl.UpdateTenant(CallerIdentity(ctx).Principal.ID, t.ID, ret)
 	if err != nil && !errors.Is(err, acl.ErrUnchanged) {
-		WriteError(ctx, FromDomain(err, "tenant"))
-		return
+		return FromDomain(err, "tenant")
 	}
 	t, _ = h.acl.Tenant(t.ID)
 	WriteJSON(ctx, h.tenantJSON(t))
+	return nil
 }
 
-func (h *extensions) deleteTenant(ctx *fasthttp.RequestCtx) {
+func (h *extensions) deleteTenant(ctx *fasthttp.RequestCtx) error {
 	t, err := h.visibleTenant(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	Modified(ctx, h.acl.DeleteTenant(CallerIdentity(ctx).Principal.ID, t.ID), "tenant")
+	return nil
 }
 
-func (h *extensions) addTenantAdmin(ctx *fasthttp.RequestCtx) { h.tenantAdmin(ctx, true) }
-func (h *extensions) removeTenantAdmin(ctx *fasthttp.RequestCtx) {
-	h.tenantAdmin(ctx, false)
+func (h *extensions) addTenantAdmin(ctx *fasthttp.RequestCtx) error { return h.tenantAdmin(ctx, true) }
+func (h *extensions) removeTenantAdmin(ctx *fasthttp.RequestCtx) error {
+	return h.tenantAdmin(ctx, false)
 }
 
-func (h *extensions) tenantAdmin(ctx *fasthttp.RequestCtx, add bool) {
+func (h *extensions) tenantAdmin(ctx *fasthttp.RequestCtx, add bool) error {
 	t, err := h.visibleTenant(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	pid, err := IDParam(ctx, "principalId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	actor := CallerIdentity(ctx).Principal.ID
 	if add {
@@ -173,6 +168,7 @@ func (h *extensions) tenantAdmin(ctx *fasthttp.RequestCtx, add bool) {
 	} else {
 		Modified(ctx, h.acl.RemoveTenantAdmin(actor, t.ID, pid), "principal")
 	}
+	return nil
 }
 
 // tenantParam resolves `?tenant=<name>` for superusers (API.md §3.3): absent → the caller's own
@@ -210,7 +206,7 @@ func toClientJSON(p *acl.Principal, secret string) clientJSON {
 	return j
 }
 
-func (h *extensions) listClients(ctx *fasthttp.RequestCtx) {
+func (h *extensions) listClients(ctx *fasthttp.RequestCtx) error {
 	c := CallerIdentity(ctx)
 	tenant := c.Principal.Tenant
 	if h.acl.IsSuperuser(c.Principal.ID) {
@@ -222,86 +218,78 @@ func (h *extensions) listClients(ctx *fasthttp.RequestCtx) {
 		out[i] = toClientJSON(&ps[i], "")
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
-func (h *extensions) createClient(ctx *fasthttp.RequestCtx) {
+func (h *extensions) createClient(ctx *fasthttp.RequestCtx) error {
 	var body struct {
 		Name   *string   `json:"name"`
 		Scopes *[]string `json:"scopes"`
 	}
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if body.Name == nil || strings.TrimSpace(*body.Name) == "" {
-		WriteError(ctx, Validation(map[string]string{"name": "must not be blank"}))
-		return
+		return Validation(map[string]string{"name": "must not be blank"})
 	}
 	var scopes []acl.Scope
 	if body.Scopes != nil {
 		var err error
 		if scopes, err = acl.ParseScopes(strings.Join(*body.Scopes, ",")); err != nil {
-			WriteError(ctx, WrongParams("%s", strings.TrimPrefix(err.Error(), "catalog: invalid input: ")))
-			return
+			return WrongParams("%s", strings.TrimPrefix(err.Error(), "catalog: invalid input: "))
 		}
 	}
 	tenant, err := tenantParam(ctx, h.acl)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	p, secret, err := h.acl.CreateClient(CallerIdentity(ctx).Principal.ID, tenant, *body.Name, scopes)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "client"))
-		return
+		return FromDomain(err, "client")
 	}
 	WriteJSON(ctx, toClientJSON(&p, secret))
+	return nil
 }
 
-func (h *extensions) deleteClient(ctx *fasthttp.RequestCtx) {
+func (h *extensions) deleteClient(ctx *fasthttp.RequestCtx) error {
 	id, err := IDParam(ctx, "id")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	err = h.acl.DeleteClient(CallerIdentity(ctx).Principal.ID, id)
 	Removed(ctx, err, "client")
+	return nil
 }
 
-func (h *extensions) rotateClient(ctx *fasthttp.RequestCtx) {
+func (h *extensions) rotateClient(ctx *fasthttp.RequestCtx) error {
 	id, err := IDParam(ctx, "id")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	secret, err := h.acl.RotateClientSecret(CallerIdentity(ctx).Principal.ID, id)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "client"))
-		return
+		return FromDomain(err, "client")
 	}
 	p, err := h.acl.Principal(id)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "client"))
-		return
+		return FromDomain(err, "client")
 	}
 	WriteJSON(ctx, toClientJSON(&p, secret))
+	return nil
 }
 
-func (h *extensions) links(ctx *fasthttp.RequestCtx) {
+func (h *extensions) links(ctx *fasthttp.RequestCtx) error {
 	uid, err := IDParam(ctx, "userId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	ids, err := h.acl.Links(CallerIdentity(ctx).Principal.ID, uid)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "user"))
-		return
+		return FromDomain(err, "user")
 	}
 	enc, err := h.objs.requestEncoder(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	out := make([]objectJSON, 0, len(ids))
 	for _, id := range ids {
@@ -310,16 +298,16 @@ func (h *extensions) links(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
-func (h *extensions) link(ctx *fasthttp.RequestCtx)   { h.setLink(ctx, true) }
-func (h *extensions) unlink(ctx *fasthttp.RequestCtx) { h.setLink(ctx, false) }
+func (h *extensions) link(ctx *fasthttp.RequestCtx) error   { return h.setLink(ctx, true) }
+func (h *extensions) unlink(ctx *fasthttp.RequestCtx) error { return h.setLink(ctx, false) }
 
-func (h *extensions) setLink(ctx *fasthttp.RequestCtx, on bool) {
+func (h *extensions) setLink(ctx *fasthttp.RequestCtx, on bool) error {
 	uid, oid, err := twoIDs(ctx, "userId", "objectId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	actor := CallerIdentity(ctx).Principal.ID
 	if on {
@@ -327,33 +315,31 @@ func (h *extensions) setLink(ctx *fasthttp.RequestCtx, on bool) {
 	} else {
 		Modified(ctx, h.acl.Unlink(actor, uid, oid), "object")
 	}
+	return nil
 }
 
-func (h *extensions) setPublic(ctx *fasthttp.RequestCtx) {
+func (h *extensions) setPublic(ctx *fasthttp.RequestCtx) error {
 	o, id, err := h.objs.manageable(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	var body struct {
 		Public *bool    `json:"public"`
 		Fields []string `json:"fields"`
 	}
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if body.Public == nil {
-		WriteError(ctx, Validation(map[string]string{"public": "must not be null"}))
-		return
+		return Validation(map[string]string{"public": "must not be null"})
 	}
 	for _, f := range body.Fields {
 		if !publicFieldNames[f] {
-			WriteError(ctx, WrongParams("field '%s' cannot be public: want name, description, unit, tags or values", f))
-			return
+			return WrongParams("field '%s' cannot be public: want name, description, unit, tags or values", f)
 		}
 	}
 	Modified(ctx, h.acl.SetPublic(id.Principal.ID, o.ID, *body.Public, body.Fields), "object")
+	return nil
 }
 
 var publicFieldNames = map[string]bool{"name": true, "description": true, "unit": true, "tags": true, "values": true}
@@ -373,11 +359,10 @@ func (h *extensions) publicJSON(o *catalog.Object) map[string]any {
 	return out
 }
 
-func (h *extensions) publicObjects(ctx *fasthttp.RequestCtx) {
+func (h *extensions) publicObjects(ctx *fasthttp.RequestCtx) error {
 	page, size, err := pageParams(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	var ids []uint32
 	h.cat.ForEachObject(func(o *catalog.Object) bool {
@@ -400,44 +385,40 @@ func (h *extensions) publicObjects(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
-func (h *extensions) publicObject(ctx *fasthttp.RequestCtx) {
+func (h *extensions) publicObject(ctx *fasthttp.RequestCtx) error {
 	id, err := IDParam(ctx, "id")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	o, err := h.cat.Object(id)
 	if err != nil || !o.Public {
-		WriteError(ctx, NotFound("object"))
-		return
+		return NotFound("object")
 	}
 	WriteJSON(ctx, h.publicJSON(&o))
+	return nil
 }
 
-func (h *extensions) explain(ctx *fasthttp.RequestCtx) {
+func (h *extensions) explain(ctx *fasthttp.RequestCtx) error {
 	args := ctx.QueryArgs()
 	for _, p := range []string{"principal", "object", "verb"} {
 		if !args.Has(p) {
-			WriteError(ctx, Errorf(fasthttp.StatusBadRequest, ExcMissingParam, "Required parameter '%s' is not present", p))
-			return
+			return Errorf(fasthttp.StatusBadRequest, ExcMissingParam, "Required parameter '%s' is not present", p)
 		}
 	}
 	pid, err := uintQuery(ctx, "principal")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	oid, err := uintQuery(ctx, "object")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	x, err := h.acl.Explain(CallerIdentity(ctx).Principal.ID, pid, oid, string(args.Peek("verb")))
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "object"))
-		return
+		return FromDomain(err, "object")
 	}
 	type window struct {
 		From JSONTime `json:"from"`
@@ -460,15 +441,15 @@ func (h *extensions) explain(ctx *fasthttp.RequestCtx) {
 		out.Windows = append(out.Windows, j)
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
-func (h *extensions) audit(ctx *fasthttp.RequestCtx) {
+func (h *extensions) audit(ctx *fasthttp.RequestCtx) error {
 	c := CallerIdentity(ctx)
 	q := acl.AuditQuery{Size: 100}
 	if !h.acl.IsSuperuser(c.Principal.ID) {
 		if !h.acl.IsTenantAdmin(c.Principal.ID, c.Principal.Tenant) {
-			WriteError(ctx, Forbidden("only superusers and tenant admins read the audit log"))
-			return
+			return Forbidden("only superusers and tenant admins read the audit log")
 		}
 		q.Tenant = c.Principal.Tenant
 	}
@@ -477,8 +458,7 @@ func (h *extensions) audit(ctx *fasthttp.RequestCtx) {
 		if args.Has(name) {
 			ms, err := ParseDateTime(args.Peek(name))
 			if err != nil {
-				WriteError(ctx, Errorf(fasthttp.StatusBadRequest, ExcTypeMismatch, "%s: %v", name, err))
-				return
+				return Errorf(fasthttp.StatusBadRequest, ExcTypeMismatch, "%s: %v", name, err)
 			}
 			*dst = time.UnixMilli(ms).UTC()
 		}
@@ -486,28 +466,24 @@ func (h *extensions) audit(ctx *fasthttp.RequestCtx) {
 	if args.Has("principal") {
 		pid, err := uintQuery(ctx, "principal")
 		if err != nil {
-			WriteError(ctx, err)
-			return
+			return err
 		}
 		q.Principal = pid
 	}
 	page, size, err := pageParams(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if args.Has("size") {
 		if size > 1000 {
-			WriteError(ctx, WrongParams("size must be at most 1000"))
-			return
+			return WrongParams("size must be at most 1000")
 		}
 		q.Size = size
 	}
 	q.Page = page
 	es, err := h.acl.Audit(q)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	type entry struct {
 		ID     uint64          `json:"id"`
@@ -525,4 +501,5 @@ func (h *extensions) audit(ctx *fasthttp.RequestCtx) {
 			Action: e.Action, Target: e.Target, Status: e.Status, Count: e.Count}
 	}
 	WriteJSON(ctx, out)
+	return nil
 }

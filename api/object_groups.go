@@ -28,17 +28,17 @@ type shareJSON struct {
 }
 
 func (h *objects) registerGroups(r *Router) {
-	r.Handle(Route{Method: "GET", Path: "/objectGroups", Access: Read, Scope: "read:meta", Summary: "object groups the caller may read"}, h.listGroups)
-	r.Handle(Route{Method: "PUT", Path: "/objectGroups", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "create an object group"}, h.createGroup)
-	r.Handle(Route{Method: "GET", Path: "/objectGroups/{id}", Access: Read, Scope: "read:meta", Summary: "one object group"}, h.getGroup)
-	r.Handle(Route{Method: "POST", Path: "/objectGroups/{id}", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "rename or describe an object group"}, h.updateGroup)
-	r.Handle(Route{Method: "DELETE", Path: "/objectGroups/{id}", Access: Write, Scope: "manage:meta", Summary: "delete an object group"}, h.deleteGroup)
-	r.Handle(Route{Method: "GET", Path: "/objectGroups/{id}/objects", Access: Read, Scope: "read:meta", Summary: "the group's objects"}, h.groupObjects)
-	r.Handle(Route{Method: "PUT", Path: "/objectGroups/{id}/objects/{objectId}", Access: Write, Scope: "manage:meta", Summary: "add an object to the group"}, h.addToGroup)
-	r.Handle(Route{Method: "DELETE", Path: "/objectGroups/{id}/objects/{objectId}", Access: Write, Scope: "manage:meta", Summary: "remove an object from the group"}, h.removeFromGroup)
-	r.Handle(Route{Method: "GET", Path: "/objectGroups/{id}/userGroups", Access: Read, Scope: "read:meta", Summary: "user groups the group is shared with, with windows"}, h.shares)
-	r.Handle(Route{Method: "PUT", Path: "/objectGroups/{id}/userGroups/{userGroupId}", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "share the group (optionally within a window)"}, h.share)
-	r.Handle(Route{Method: "DELETE", Path: "/objectGroups/{id}/userGroups/{userGroupId}", Access: Write, Scope: "manage:meta", Summary: "stop sharing the group"}, h.unshare)
+	r.HandleE(Route{Method: "GET", Path: "/objectGroups", Access: Read, Scope: "read:meta", Summary: "object groups the caller may read"}, h.listGroups)
+	r.HandleE(Route{Method: "PUT", Path: "/objectGroups", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "create an object group"}, h.createGroup)
+	r.HandleE(Route{Method: "GET", Path: "/objectGroups/{id}", Access: Read, Scope: "read:meta", Summary: "one object group"}, h.getGroup)
+	r.HandleE(Route{Method: "POST", Path: "/objectGroups/{id}", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "rename or describe an object group"}, h.updateGroup)
+	r.HandleE(Route{Method: "DELETE", Path: "/objectGroups/{id}", Access: Write, Scope: "manage:meta", Summary: "delete an object group"}, h.deleteGroup)
+	r.HandleE(Route{Method: "GET", Path: "/objectGroups/{id}/objects", Access: Read, Scope: "read:meta", Summary: "the group's objects"}, h.groupObjects)
+	r.HandleE(Route{Method: "PUT", Path: "/objectGroups/{id}/objects/{objectId}", Access: Write, Scope: "manage:meta", Summary: "add an object to the group"}, h.addToGroup)
+	r.HandleE(Route{Method: "DELETE", Path: "/objectGroups/{id}/objects/{objectId}", Access: Write, Scope: "manage:meta", Summary: "remove an object from the group"}, h.removeFromGroup)
+	r.HandleE(Route{Method: "GET", Path: "/objectGroups/{id}/userGroups", Access: Read, Scope: "read:meta", Summary: "user groups the group is shared with, with windows"}, h.shares)
+	r.HandleE(Route{Method: "PUT", Path: "/objectGroups/{id}/userGroups/{userGroupId}", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "share the group (optionally within a window)"}, h.share)
+	r.HandleE(Route{Method: "DELETE", Path: "/objectGroups/{id}/userGroups/{userGroupId}", Access: Write, Scope: "manage:meta", Summary: "stop sharing the group"}, h.unshare)
 }
 
 func (h *objects) withObjects(ctx *fasthttp.RequestCtx, kv *acl.KeyView, g *catalog.ObjectGroup, j *objectGroupJSON) {
@@ -52,21 +52,18 @@ func (h *objects) withObjects(ctx *fasthttp.RequestCtx, kv *acl.KeyView, g *cata
 	j.Objects = &objs
 }
 
-func (h *objects) listGroups(ctx *fasthttp.RequestCtx) {
+func (h *objects) listGroups(ctx *fasthttp.RequestCtx) error {
 	writable, err := BoolParam(ctx, "writable", false)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	with, err := BoolParam(ctx, "withObjects", false)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	kv, err := h.keyView(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	pid := CallerIdentity(ctx).Principal.ID
 	out := []objectGroupJSON{}
@@ -81,17 +78,17 @@ func (h *objects) listGroups(ctx *fasthttp.RequestCtx) {
 		out = append(out, j)
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
-func (h *objects) createGroup(ctx *fasthttp.RequestCtx) {
+func (h *objects) createGroup(ctx *fasthttp.RequestCtx) error {
 	var body struct {
 		Name        *string `json:"name"`
 		Description *string `json:"description"`
 		Owner       *int64  `json:"owner"`
 	}
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	fields := map[string]string{}
 	if body.Name == nil {
@@ -106,13 +103,11 @@ func (h *objects) createGroup(ctx *fasthttp.RequestCtx) {
 		fields["description"] = fmt.Sprintf("size must be between 0 and %d", catalog.MaxDescription)
 	}
 	if len(fields) > 0 {
-		WriteError(ctx, Validation(fields))
-		return
+		return Validation(fields)
 	}
 	id := CallerIdentity(ctx)
 	if !keyManagesMeta(h.acl, id.Key) {
-		WriteError(ctx, Forbidden("this apikey may not create object groups"))
-		return
+		return Forbidden("this apikey may not create object groups")
 	}
 	owner := uint32(0)
 	if *body.Owner > 0 && *body.Owner <= int64(^uint32(0)) {
@@ -120,10 +115,10 @@ func (h *objects) createGroup(ctx *fasthttp.RequestCtx) {
 	}
 	g, err := h.acl.CreateObjectGroup(id.Principal.ID, catalog.NewGroup{Name: *body.Name, Description: body.Description, Owner: owner})
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "userGroup"))
-		return
+		return FromDomain(err, "userGroup")
 	}
 	WriteJSON(ctx, h.groupJSON(&g))
+	return nil
 }
 
 // readableGroup parses {id} and returns the group if the caller may read it, else 404.
@@ -139,47 +134,42 @@ func (h *objects) readableGroup(ctx *fasthttp.RequestCtx) (catalog.ObjectGroup, 
 	return g, nil
 }
 
-func (h *objects) getGroup(ctx *fasthttp.RequestCtx) {
+func (h *objects) getGroup(ctx *fasthttp.RequestCtx) error {
 	g, err := h.readableGroup(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	with, err := BoolParam(ctx, "withObjects", false)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	j := h.groupJSON(&g)
 	if with {
 		kv, err := h.keyView(ctx)
 		if err != nil {
-			WriteError(ctx, err)
-			return
+			return err
 		}
 		h.withObjects(ctx, kv, &g, &j)
 	}
 	WriteJSON(ctx, j)
+	return nil
 }
 
-func (h *objects) updateGroup(ctx *fasthttp.RequestCtx) {
+func (h *objects) updateGroup(ctx *fasthttp.RequestCtx) error {
 	gid, err := IDParam(ctx, "id")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	id := CallerIdentity(ctx)
 	if !h.acl.CanManageGroup(id.Principal.ID, gid) || !keyManagesMeta(h.acl, id.Key) {
-		WriteError(ctx, NotFound("objectGroup"))
-		return
+		return NotFound("objectGroup")
 	}
 	var body struct {
 		Name        *string `json:"name"`
 		Description *string `json:"description"`
 	}
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	fields := map[string]string{}
 	if body.Name != nil {
@@ -191,83 +181,76 @@ func (h *objects) updateGroup(ctx *fasthttp.RequestCtx) {
 		fields["description"] = fmt.Sprintf("size must be between 0 and %d", catalog.MaxDescription)
 	}
 	if len(fields) > 0 {
-		WriteError(ctx, Validation(fields))
-		return
+		return Validation(fields)
 	}
 	if h.acl.IsRestricted(id.Principal.ID) {
-		WriteError(ctx, Forbidden("restricted principals cannot change object groups"))
-		return
+		return Forbidden("restricted principals cannot change object groups")
 	}
 	g, err := h.cat.UpdateGroup(gid, body.Name, body.Description)
 	if err != nil && err != catalog.ErrUnchanged {
-		WriteError(ctx, FromDomain(err, "objectGroup"))
-		return
+		return FromDomain(err, "objectGroup")
 	}
 	g, _ = h.cat.Group(gid)
 	WriteJSON(ctx, h.groupJSON(&g))
+	return nil
 }
 
-func (h *objects) deleteGroup(ctx *fasthttp.RequestCtx) {
+func (h *objects) deleteGroup(ctx *fasthttp.RequestCtx) error {
 	gid, err := IDParam(ctx, "id")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	Modified(ctx, h.acl.DeleteObjectGroup(CallerIdentity(ctx).Principal.ID, gid), "objectGroup")
+	return nil
 }
 
-func (h *objects) groupObjects(ctx *fasthttp.RequestCtx) {
+func (h *objects) groupObjects(ctx *fasthttp.RequestCtx) error {
 	g, err := h.readableGroup(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	kv, err := h.keyView(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	j := h.groupJSON(&g)
 	h.withObjects(ctx, kv, &g, &j)
 	WriteJSON(ctx, *j.Objects)
+	return nil
 }
 
-func (h *objects) addToGroup(ctx *fasthttp.RequestCtx)      { h.groupMember(ctx, true) }
-func (h *objects) removeFromGroup(ctx *fasthttp.RequestCtx) { h.groupMember(ctx, false) }
+func (h *objects) addToGroup(ctx *fasthttp.RequestCtx) error      { return h.groupMember(ctx, true) }
+func (h *objects) removeFromGroup(ctx *fasthttp.RequestCtx) error { return h.groupMember(ctx, false) }
 
-func (h *objects) groupMember(ctx *fasthttp.RequestCtx, add bool) {
+func (h *objects) groupMember(ctx *fasthttp.RequestCtx, add bool) error {
 	gid, oid, err := twoIDs(ctx, "id", "objectId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	id := CallerIdentity(ctx)
 	if add {
 		kv, err := h.keyView(ctx)
 		if err != nil {
-			WriteError(ctx, err)
-			return
+			return err
 		}
 		if h.acl.CanManageGroup(id.Principal.ID, gid) && !kv.CanManage(oid) {
-			WriteError(ctx, NotFound("object"))
-			return
+			return NotFound("object")
 		}
 		Modified(ctx, h.acl.AddToObjectGroup(id.Principal.ID, gid, oid), "objectGroup")
-		return
+		return nil
 	}
 	Modified(ctx, h.acl.RemoveFromObjectGroup(id.Principal.ID, gid, oid), "objectGroup")
+	return nil
 }
 
-func (h *objects) shares(ctx *fasthttp.RequestCtx) {
+func (h *objects) shares(ctx *fasthttp.RequestCtx) error {
 	gid, err := IDParam(ctx, "id")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	ss, err := h.acl.Shares(CallerIdentity(ctx).Principal.ID, gid)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "objectGroup"))
-		return
+		return FromDomain(err, "objectGroup")
 	}
 	out := make([]shareJSON, 0, len(ss))
 	for _, s := range ss {
@@ -284,21 +267,20 @@ func (h *objects) shares(ctx *fasthttp.RequestCtx) {
 		out = append(out, j)
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
-func (h *objects) share(ctx *fasthttp.RequestCtx) {
+func (h *objects) share(ctx *fasthttp.RequestCtx) error {
 	gid, ugid, err := twoIDs(ctx, "id", "userGroupId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	var body struct {
 		From JSONTime `json:"from"`
 		To   JSONTime `json:"to"`
 	}
 	if err := DecodeJSON(ctx, &body, false); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	var w *acl.Window
 	if body.From.Set || body.To.Set {
@@ -310,18 +292,18 @@ func (h *objects) share(ctx *fasthttp.RequestCtx) {
 			w.To = time.UnixMilli(body.To.MS).UTC()
 		}
 		if body.From.Set && body.To.Set && body.From.MS >= body.To.MS {
-			WriteError(ctx, WrongParams("the window's from must be before its to"))
-			return
+			return WrongParams("the window's from must be before its to")
 		}
 	}
 	Modified(ctx, h.acl.ShareGroup(CallerIdentity(ctx).Principal.ID, gid, ugid, w), "objectGroup")
+	return nil
 }
 
-func (h *objects) unshare(ctx *fasthttp.RequestCtx) {
+func (h *objects) unshare(ctx *fasthttp.RequestCtx) error {
 	gid, ugid, err := twoIDs(ctx, "id", "userGroupId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	Modified(ctx, h.acl.UnshareGroup(CallerIdentity(ctx).Principal.ID, gid, ugid), "objectGroup")
+	return nil
 }

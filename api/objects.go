@@ -28,27 +28,27 @@ type objects struct {
 }
 
 func (h *objects) register(r *Router) {
-	r.Handle(Route{Method: "GET", Path: "/objects", Access: Read, Scope: "read:meta", Summary: "objects the caller may read"}, h.list)
-	r.Handle(Route{Method: "PUT", Path: "/objects", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "create an object"}, h.create)
-	r.Handle(Route{Method: "PUT", Path: "/objects/bulk", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "create objects, all or nothing"}, h.createBulk)
-	r.Handle(Route{Method: "GET", Path: "/objects/{id}", Access: Read, Scope: "read:meta", Summary: "one object"}, h.get)
-	r.Handle(Route{Method: "POST", Path: "/objects/{id}", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "rename or describe an object"}, h.update)
-	r.Handle(Route{Method: "DELETE", Path: "/objects/{id}", Access: Write, Scope: "manage:meta", Summary: "delete an object without values"}, h.delete)
-	r.Handle(Route{Method: "GET", Path: "/objects/{id}/objectGroups", Access: Read, Scope: "read:meta", Summary: "object groups containing the object"}, h.groupsOf)
-	r.Handle(Route{Method: "PUT", Path: "/objects/{id}/tags", Access: Write, Scope: "manage:meta", Summary: "add tags"}, h.addTags)
-	r.Handle(Route{Method: "DELETE", Path: "/objects/{id}/tags", Access: Write, Scope: "manage:meta", Summary: "remove tags"}, h.removeTags)
-	r.Handle(Route{Method: "POST", Path: "/objects/{id}/enable", Access: Write, Scope: "manage:meta", Summary: "enable an object"}, h.enable)
-	r.Handle(Route{Method: "POST", Path: "/objects/{id}/disable", Access: Write, Scope: "manage:meta", Summary: "disable an object (deletes its tokens)"}, h.disable)
-	r.Handle(Route{Method: "GET", Path: "/objects/{id}/tokens", Access: Write, Scope: "read:meta", Summary: "the object's tokens, masked"}, h.tokens)
-	r.Handle(Route{Method: "PUT", Path: "/objects/{id}/tokens", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "create a token"}, h.createToken)
-	r.Handle(Route{Method: "PUT", Path: "/objects/bulk/tokens", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "create tokens, all or nothing"}, h.createTokensBulk)
-	r.Handle(Route{Method: "GET", Path: "/objects/{id}/tokens/{tokenId}", Access: Write, Scope: "read:meta", Summary: "one token, masked"}, h.token)
-	r.Handle(Route{Method: "POST", Path: "/objects/{id}/tokens/{tokenId}", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "describe a token"}, h.updateToken)
-	r.Handle(Route{Method: "DELETE", Path: "/objects/{id}/tokens/{tokenId}", Access: Write, Scope: "manage:meta", Summary: "delete a token"}, h.deleteToken)
-	r.Handle(Route{Method: "GET", Path: "/objects/{id}/comments", Access: Read, Scope: "read:meta", Summary: "comments, optionally at a date"}, h.comments)
-	r.Handle(Route{Method: "PUT", Path: "/objects/{id}/comments", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "add a comment"}, h.addComment)
-	r.Handle(Route{Method: "GET", Path: "/objects/{id}/comments/{commentId}", Access: Read, Scope: "read:meta", Summary: "one comment"}, h.comment)
-	r.Handle(Route{Method: "DELETE", Path: "/objects/{id}/comments/{commentId}", Access: Write, Scope: "manage:meta", Summary: "delete a comment"}, h.deleteComment)
+	r.HandleE(Route{Method: "GET", Path: "/objects", Access: Read, Scope: "read:meta", Summary: "objects the caller may read"}, h.list)
+	r.HandleE(Route{Method: "PUT", Path: "/objects", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "create an object"}, h.create)
+	r.HandleE(Route{Method: "PUT", Path: "/objects/bulk", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "create objects, all or nothing"}, h.createBulk)
+	r.HandleE(Route{Method: "GET", Path: "/objects/{id}", Access: Read, Scope: "read:meta", Summary: "one object"}, h.get)
+	r.HandleE(Route{Method: "POST", Path: "/objects/{id}", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "rename or describe an object"}, h.update)
+	r.HandleE(Route{Method: "DELETE", Path: "/objects/{id}", Access: Write, Scope: "manage:meta", Summary: "delete an object without values"}, h.delete)
+	r.HandleE(Route{Method: "GET", Path: "/objects/{id}/objectGroups", Access: Read, Scope: "read:meta", Summary: "object groups containing the object"}, h.groupsOf)
+	r.HandleE(Route{Method: "PUT", Path: "/objects/{id}/tags", Access: Write, Scope: "manage:meta", Summary: "add tags"}, h.addTags)
+	r.HandleE(Route{Method: "DELETE", Path: "/objects/{id}/tags", Access: Write, Scope: "manage:meta", Summary: "remove tags"}, h.removeTags)
+	r.HandleE(Route{Method: "POST", Path: "/objects/{id}/enable", Access: Write, Scope: "manage:meta", Summary: "enable an object"}, h.enable)
+	r.HandleE(Route{Method: "POST", Path: "/objects/{id}/disable", Access: Write, Scope: "manage:meta", Summary: "disable an object (deletes its tokens)"}, h.disable)
+	r.HandleE(Route{Method: "GET", Path: "/objects/{id}/tokens", Access: Write, Scope: "read:meta", Summary: "the object's tokens, masked"}, h.tokens)
+	r.HandleE(Route{Method: "PUT", Path: "/objects/{id}/tokens", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "create a token"}, h.createToken)
+	r.HandleE(Route{Method: "PUT", Path: "/objects/bulk/tokens", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "create tokens, all or nothing"}, h.createTokensBulk)
+	r.HandleE(Route{Method: "GET", Path: "/objects/{id}/tokens/{tokenId}", Access: Write, Scope: "read:meta", Summary: "one token, masked"}, h.token)
+	r.HandleE(Route{Method: "POST", Path: "/objects/{id}/tokens/{tokenId}", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "describe a token"}, h.updateToken)
+	r.HandleE(Route{Method: "DELETE", Path: "/objects/{id}/tokens/{tokenId}", Access: Write, Scope: "manage:meta", Summary: "delete a token"}, h.deleteToken)
+	r.HandleE(Route{Method: "GET", Path: "/objects/{id}/comments", Access: Read, Scope: "read:meta", Summary: "comments, optionally at a date"}, h.comments)
+	r.HandleE(Route{Method: "PUT", Path: "/objects/{id}/comments", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "add a comment"}, h.addComment)
+	r.HandleE(Route{Method: "GET", Path: "/objects/{id}/comments/{commentId}", Access: Read, Scope: "read:meta", Summary: "one comment"}, h.comment)
+	r.HandleE(Route{Method: "DELETE", Path: "/objects/{id}/comments/{commentId}", Access: Write, Scope: "manage:meta", Summary: "delete a comment"}, h.deleteComment)
 }
 
 // objectJSON is the Object shape of bbdata-v2.md §2.1.
@@ -153,16 +153,14 @@ func (h *objects) manageable(ctx *fasthttp.RequestCtx) (catalog.Object, *Identit
 	return o, CallerIdentity(ctx), nil
 }
 
-func (h *objects) list(ctx *fasthttp.RequestCtx) {
+func (h *objects) list(ctx *fasthttp.RequestCtx) error {
 	writable, err := BoolParam(ctx, "writable", false)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	page, size, err := pageParams(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	args := ctx.QueryArgs()
 	var tags []string
@@ -176,8 +174,7 @@ func (h *objects) list(ctx *fasthttp.RequestCtx) {
 	search := strings.ToLower(string(args.Peek("search")))
 	kv, err := h.keyView(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	var out []objectJSON
 	enc := h.encoder(CallerIdentity(ctx), kv)
@@ -199,8 +196,7 @@ func (h *objects) list(ctx *fasthttp.RequestCtx) {
 		return true
 	})
 	if err := sortObjects(out, args.PeekMulti("sort")); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	lo, hi := page*size, page*size+size
 	if lo > len(out) {
@@ -214,6 +210,7 @@ func (h *objects) list(ctx *fasthttp.RequestCtx) {
 		res = []objectJSON{}
 	}
 	WriteJSON(ctx, res)
+	return nil
 }
 
 func anyTag(have, want []string) bool {
@@ -370,72 +367,64 @@ func (b *newObjectBody) toNew() catalog.NewObject {
 	return n
 }
 
-func (h *objects) create(ctx *fasthttp.RequestCtx) {
+func (h *objects) create(ctx *fasthttp.RequestCtx) error {
 	var body newObjectBody
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	fields := map[string]string{}
 	body.validate(fields, "")
 	if len(fields) > 0 {
-		WriteError(ctx, Validation(fields))
-		return
+		return Validation(fields)
 	}
 	created, err := h.createObjects(ctx, []catalog.NewObject{body.toNew()})
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	enc, err := h.requestEncoder(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	WriteJSON(ctx, enc.encode(&created[0]))
+	return nil
 }
 
-func (h *objects) createBulk(ctx *fasthttp.RequestCtx) {
+func (h *objects) createBulk(ctx *fasthttp.RequestCtx) error {
 	var bodies []newObjectBody
 	if err := DecodeJSON(ctx, &bodies, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if len(bodies) == 0 {
-		WriteError(ctx, WrongParams("array body must contain at least one item."))
-		return
+		return WrongParams("array body must contain at least one item.")
 	}
 	fields := map[string]string{}
 	for i := range bodies {
 		bodies[i].validate(fields, fmt.Sprintf("[%d].", i))
 	}
 	if len(fields) > 0 {
-		WriteError(ctx, Validation(fields))
-		return
+		return Validation(fields)
 	}
 	news := make([]catalog.NewObject, len(bodies))
 	for i := range bodies {
 		if *bodies[i].Owner != *bodies[0].Owner {
-			WriteError(ctx, WrongParams("cannot create objects in bulk with different owners"))
-			return
+			return WrongParams("cannot create objects in bulk with different owners")
 		}
 		news[i] = bodies[i].toNew()
 	}
 	created, err := h.createObjects(ctx, news)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	enc, err := h.requestEncoder(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	out := make([]objectJSON, len(created))
 	for i := range created {
 		out[i] = enc.encode(&created[i])
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
 // createObjects creates objects and their tsdb series in one Pebble batch.
@@ -489,38 +478,34 @@ func ValueTypeOf(t catalog.Type) (tsdb.ValueType, error) {
 	return 0, fmt.Errorf("api: unknown value type %q", t)
 }
 
-func (h *objects) get(ctx *fasthttp.RequestCtx) {
+func (h *objects) get(ctx *fasthttp.RequestCtx) error {
 	id, err := IDParam(ctx, "id")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	kv, err := h.keyView(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	o, err := h.readable(ctx, kv, id)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	WriteJSON(ctx, h.encoder(CallerIdentity(ctx), kv).encode(&o))
+	return nil
 }
 
-func (h *objects) update(ctx *fasthttp.RequestCtx) {
+func (h *objects) update(ctx *fasthttp.RequestCtx) error {
 	o, _, err := h.manageable(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	var body struct {
 		Name        *string `json:"name"`
 		Description *string `json:"description"`
 	}
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	fields := map[string]string{}
 	if body.Name != nil {
@@ -532,64 +517,55 @@ func (h *objects) update(ctx *fasthttp.RequestCtx) {
 		fields["description"] = fmt.Sprintf("size must be between 0 and %d", catalog.MaxDescription)
 	}
 	if len(fields) > 0 {
-		WriteError(ctx, Validation(fields))
-		return
+		return Validation(fields)
 	}
 	if h.acl.IsRestricted(CallerIdentity(ctx).Principal.ID) {
-		WriteError(ctx, Forbidden("restricted principals cannot change objects"))
-		return
+		return Forbidden("restricted principals cannot change objects")
 	}
 	if body.Name != nil || body.Description != nil {
 		if o, err = h.cat.UpdateObject(o.ID, body.Name, body.Description); err != nil && !errors.Is(err, catalog.ErrUnchanged) {
-			WriteError(ctx, FromDomain(err, "object"))
-			return
+			return FromDomain(err, "object")
 		}
 		o, _ = h.cat.Object(o.ID)
 	}
 	enc, err := h.requestEncoder(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	WriteJSON(ctx, enc.encode(&o))
+	return nil
 }
 
-func (h *objects) delete(ctx *fasthttp.RequestCtx) {
+func (h *objects) delete(ctx *fasthttp.RequestCtx) error {
 	o, id, err := h.manageable(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if n, err := h.db.Count(o.ID); err == nil && n > 0 {
-		WriteError(ctx, Forbidden("This object has values associated to it. It cannot be deleted."))
-		return
+		return Forbidden("This object has values associated to it. It cannot be deleted.")
 	}
 	err = h.acl.DeleteObject(id.Principal.ID, o.ID, func(b *pebble.Batch) error { return nil })
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "object"))
-		return
+		return FromDomain(err, "object")
 	}
 	if err := h.deleteSeries(o.ID); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
+	return nil
 }
 
-func (h *objects) groupsOf(ctx *fasthttp.RequestCtx) {
+func (h *objects) groupsOf(ctx *fasthttp.RequestCtx) error {
 	id, err := IDParam(ctx, "id")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	kv, err := h.keyView(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if _, err := h.readable(ctx, kv, id); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	out := []objectGroupJSON{}
 	for _, gid := range h.cat.GroupsOf(id) {
@@ -598,6 +574,7 @@ func (h *objects) groupsOf(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
 func (h *objects) groupJSON(g *catalog.ObjectGroup) objectGroupJSON {
@@ -625,23 +602,20 @@ func tagsParam(ctx *fasthttp.RequestCtx) ([]string, error) {
 	return tags, nil
 }
 
-func (h *objects) addTags(ctx *fasthttp.RequestCtx)    { h.changeTags(ctx, true) }
-func (h *objects) removeTags(ctx *fasthttp.RequestCtx) { h.changeTags(ctx, false) }
+func (h *objects) addTags(ctx *fasthttp.RequestCtx) error    { return h.changeTags(ctx, true) }
+func (h *objects) removeTags(ctx *fasthttp.RequestCtx) error { return h.changeTags(ctx, false) }
 
-func (h *objects) changeTags(ctx *fasthttp.RequestCtx, add bool) {
+func (h *objects) changeTags(ctx *fasthttp.RequestCtx, add bool) error {
 	o, id, err := h.manageable(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	tags, err := tagsParam(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if h.acl.IsRestricted(id.Principal.ID) {
-		WriteError(ctx, Forbidden("restricted principals cannot change tags"))
-		return
+		return Forbidden("restricted principals cannot change tags")
 	}
 	if add {
 		_, err = h.cat.AddTags(o.ID, tags)
@@ -649,18 +623,19 @@ func (h *objects) changeTags(ctx *fasthttp.RequestCtx, add bool) {
 		_, err = h.cat.RemoveTags(o.ID, tags)
 	}
 	Modified(ctx, err, "object")
+	return nil
 }
 
-func (h *objects) enable(ctx *fasthttp.RequestCtx)  { h.setEnabled(ctx, true) }
-func (h *objects) disable(ctx *fasthttp.RequestCtx) { h.setEnabled(ctx, false) }
+func (h *objects) enable(ctx *fasthttp.RequestCtx) error  { return h.setEnabled(ctx, true) }
+func (h *objects) disable(ctx *fasthttp.RequestCtx) error { return h.setEnabled(ctx, false) }
 
-func (h *objects) setEnabled(ctx *fasthttp.RequestCtx, enabled bool) {
+func (h *objects) setEnabled(ctx *fasthttp.RequestCtx, enabled bool) error {
 	o, id, err := h.manageable(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	Modified(ctx, h.acl.SetObjectEnabled(id.Principal.ID, o.ID, enabled), "object")
+	return nil
 }
 
 // tokenJSON is the Token shape; the secret is whole only when just created (API.md §2).
@@ -685,16 +660,14 @@ func toTokenJSON(t *acl.Token, role acl.Role) tokenJSON {
 	return j
 }
 
-func (h *objects) tokens(ctx *fasthttp.RequestCtx) {
+func (h *objects) tokens(ctx *fasthttp.RequestCtx) error {
 	o, id, err := h.manageable(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	ts, err := h.acl.Tokens(id.Principal.ID, o.ID)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "object"))
-		return
+		return FromDomain(err, "object")
 	}
 	role := h.roleOf(ctx, &o)
 	out := make([]tokenJSON, len(ts))
@@ -702,72 +675,65 @@ func (h *objects) tokens(ctx *fasthttp.RequestCtx) {
 		out[i] = toTokenJSON(&ts[i], role)
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
-func (h *objects) token(ctx *fasthttp.RequestCtx) {
+func (h *objects) token(ctx *fasthttp.RequestCtx) error {
 	o, id, err := h.manageable(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	tid, err := IDParam(ctx, "tokenId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	ts, err := h.acl.Tokens(id.Principal.ID, o.ID)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "object"))
-		return
+		return FromDomain(err, "object")
 	}
 	for i := range ts {
 		if ts[i].ID == tid {
 			WriteJSON(ctx, toTokenJSON(&ts[i], h.roleOf(ctx, &o)))
-			return
+			return nil
 		}
 	}
-	WriteError(ctx, NotFound("token"))
+	return NotFound("token")
 }
 
 type descriptionBody struct {
 	Description *string `json:"description"`
 }
 
-func (h *objects) createToken(ctx *fasthttp.RequestCtx) {
+func (h *objects) createToken(ctx *fasthttp.RequestCtx) error {
 	o, id, err := h.manageable(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	var body descriptionBody
 	if err := DecodeJSON(ctx, &body, false); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if h.acl.IsRestricted(id.Principal.ID) {
-		WriteError(ctx, Forbidden("restricted principals cannot create tokens"))
-		return
+		return Forbidden("restricted principals cannot create tokens")
 	}
 	ts, err := h.acl.CreateTokens(id.Principal.ID, []acl.NewToken{{Object: o.ID, Description: body.Description}})
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "object"))
-		return
+		return FromDomain(err, "object")
 	}
 	WriteJSON(ctx, toTokenJSON(&ts[0], h.roleOf(ctx, &o)))
+	return nil
 }
 
-func (h *objects) createTokensBulk(ctx *fasthttp.RequestCtx) {
+func (h *objects) createTokensBulk(ctx *fasthttp.RequestCtx) error {
 	var bodies []struct {
 		ObjectID    *int64  `json:"objectId"`
 		Description *string `json:"description"`
 	}
 	if err := DecodeJSON(ctx, &bodies, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if len(bodies) == 0 {
-		WriteError(ctx, WrongParams("array body must contain at least one item."))
-		return
+		return WrongParams("array body must contain at least one item.")
 	}
 	fields := map[string]string{}
 	for i, b := range bodies {
@@ -782,18 +748,15 @@ func (h *objects) createTokensBulk(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	if len(fields) > 0 {
-		WriteError(ctx, Validation(fields))
-		return
+		return Validation(fields)
 	}
 	id := CallerIdentity(ctx)
 	kv, err := h.keyView(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if h.acl.IsRestricted(id.Principal.ID) {
-		WriteError(ctx, Forbidden("restricted principals cannot create tokens"))
-		return
+		return Forbidden("restricted principals cannot create tokens")
 	}
 	news := make([]acl.NewToken, len(bodies))
 	for i, b := range bodies {
@@ -802,15 +765,13 @@ func (h *objects) createTokensBulk(ctx *fasthttp.RequestCtx) {
 			oid = uint32(*b.ObjectID)
 		}
 		if !kv.CanManage(oid) {
-			WriteError(ctx, NotFound("object"))
-			return
+			return NotFound("object")
 		}
 		news[i] = acl.NewToken{Object: oid, Description: b.Description}
 	}
 	ts, err := h.acl.CreateTokens(id.Principal.ID, news)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "object"))
-		return
+		return FromDomain(err, "object")
 	}
 	enc := h.encoder(id, kv)
 	out := make([]tokenJSON, len(ts))
@@ -822,56 +783,50 @@ func (h *objects) createTokensBulk(ctx *fasthttp.RequestCtx) {
 		out[i] = toTokenJSON(&ts[i], role)
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
-func (h *objects) updateToken(ctx *fasthttp.RequestCtx) {
+func (h *objects) updateToken(ctx *fasthttp.RequestCtx) error {
 	o, id, err := h.manageable(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	tid, err := IDParam(ctx, "tokenId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	var body descriptionBody
 	if err := DecodeJSON(ctx, &body, false); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if body.Description != nil && len([]rune(*body.Description)) > catalog.MaxDescription {
-		WriteError(ctx, Validation(map[string]string{"description": fmt.Sprintf("size must be between 0 and %d", catalog.MaxDescription)}))
-		return
+		return Validation(map[string]string{"description": fmt.Sprintf("size must be between 0 and %d", catalog.MaxDescription)})
 	}
 	if h.acl.IsRestricted(id.Principal.ID) {
-		WriteError(ctx, Forbidden("restricted principals cannot change tokens"))
-		return
+		return Forbidden("restricted principals cannot change tokens")
 	}
 	t, err := h.acl.UpdateToken(id.Principal.ID, o.ID, tid, body.Description)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "token"))
-		return
+		return FromDomain(err, "token")
 	}
 	WriteJSON(ctx, toTokenJSON(&t, h.roleOf(ctx, &o)))
+	return nil
 }
 
-func (h *objects) deleteToken(ctx *fasthttp.RequestCtx) {
+func (h *objects) deleteToken(ctx *fasthttp.RequestCtx) error {
 	o, id, err := h.manageable(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	tid, err := IDParam(ctx, "tokenId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if h.acl.IsRestricted(id.Principal.ID) {
-		WriteError(ctx, Forbidden("restricted principals cannot delete tokens"))
-		return
+		return Forbidden("restricted principals cannot delete tokens")
 	}
 	Modified(ctx, h.acl.DeleteToken(id.Principal.ID, o.ID, tid), "token")
+	return nil
 }
 
 // commentJSON is the Comment shape of bbdata-v2.md §2.1.
@@ -901,18 +856,16 @@ func (h *objects) readableParam(ctx *fasthttp.RequestCtx) (catalog.Object, error
 	return h.readable(ctx, kv, id)
 }
 
-func (h *objects) comments(ctx *fasthttp.RequestCtx) {
+func (h *objects) comments(ctx *fasthttp.RequestCtx) error {
 	o, err := h.readableParam(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	var at int64
 	hasAt := ctx.QueryArgs().Has("forDate")
 	if hasAt {
 		if at, err = ParseDateTime(ctx.QueryArgs().Peek("forDate")); err != nil {
-			WriteError(ctx, Errorf(fasthttp.StatusBadRequest, ExcTypeMismatch, "forDate: %v", err))
-			return
+			return Errorf(fasthttp.StatusBadRequest, ExcTypeMismatch, "forDate: %v", err)
 		}
 	}
 	out := []commentJSON{}
@@ -923,33 +876,31 @@ func (h *objects) comments(ctx *fasthttp.RequestCtx) {
 		out = append(out, toCommentJSON(&c))
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
-func (h *objects) comment(ctx *fasthttp.RequestCtx) {
+func (h *objects) comment(ctx *fasthttp.RequestCtx) error {
 	o, err := h.readableParam(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	cid, err := IDParam(ctx, "commentId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	for _, c := range h.cat.Comments(o.ID) {
 		if c.ID == cid {
 			WriteJSON(ctx, toCommentJSON(&c))
-			return
+			return nil
 		}
 	}
-	WriteError(ctx, NotFound("comment"))
+	return NotFound("comment")
 }
 
-func (h *objects) addComment(ctx *fasthttp.RequestCtx) {
+func (h *objects) addComment(ctx *fasthttp.RequestCtx) error {
 	o, err := h.readableParam(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	var body struct {
 		From    JSONTime `json:"from"`
@@ -957,8 +908,7 @@ func (h *objects) addComment(ctx *fasthttp.RequestCtx) {
 		Comment *string  `json:"comment"`
 	}
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	fields := map[string]string{}
 	if !body.From.Set {
@@ -971,41 +921,36 @@ func (h *objects) addComment(ctx *fasthttp.RequestCtx) {
 		fields["comment"] = "must not be blank"
 	}
 	if len(fields) > 0 {
-		WriteError(ctx, Validation(fields))
-		return
+		return Validation(fields)
 	}
 	if body.From.MS > body.To.MS {
-		WriteError(ctx, WrongParams("from must be before to"))
-		return
+		return WrongParams("from must be before to")
 	}
 	id := CallerIdentity(ctx)
 	if h.acl.IsRestricted(id.Principal.ID) {
-		WriteError(ctx, Forbidden("restricted principals cannot comment"))
-		return
+		return Forbidden("restricted principals cannot comment")
 	}
 	c, err := h.cat.AddComment(o.ID, time.UnixMilli(body.From.MS), time.UnixMilli(body.To.MS), *body.Comment, id.Principal.ID)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "object"))
-		return
+		return FromDomain(err, "object")
 	}
 	WriteJSON(ctx, toCommentJSON(&c))
+	return nil
 }
 
-func (h *objects) deleteComment(ctx *fasthttp.RequestCtx) {
+func (h *objects) deleteComment(ctx *fasthttp.RequestCtx) error {
 	o, err := h.readableParam(ctx)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	cid, err := IDParam(ctx, "commentId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if h.acl.IsRestricted(CallerIdentity(ctx).Principal.ID) {
-		WriteError(ctx, Forbidden("restricted principals cannot delete comments"))
-		return
+		return Forbidden("restricted principals cannot delete comments")
 	}
 	err = h.cat.DeleteComment(o.ID, cid)
 	Removed(ctx, err, "comment")
+	return nil
 }

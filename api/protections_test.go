@@ -29,6 +29,8 @@ func TestUSR_SU002_UG_SU001_TEN_SU001_TEN_TA001_KEY_ANY003_ProtectionsThroughHTT
 	tadmin.Want("PUT", fmt.Sprintf("/userGroups/1/users/%d", plain.ID), "", 404, "ItemNotFoundException")
 	tadmin.Want("DELETE", fmt.Sprintf("/users/%d", second.User), "", 403, "ForbiddenException")
 	tadmin.Want("DELETE", fmt.Sprintf("/tenants/acme/admins/%d", ta.ID), "", 403, "ForbiddenException")
+	a.Want("DELETE", fmt.Sprintf("/tenants/nowhere/admins/%d", ta.ID), "", 404, "ItemNotFoundException")
+	a.Want("DELETE", "/tenants/acme/admins/abc", "", 400, "MethodArgumentTypeMismatchException")
 	tadmin.Want("PUT", "/tenants", `{"name":"other"}`, 403, "ForbiddenException")
 	tadmin.Want("POST", "/units", `{"symbol":"zz","name":"zz","type":"float"}`, 403, "ForbiddenException")
 	// Tenant admins act as superusers inside their tenant.

@@ -130,6 +130,16 @@ func (rt *Router) Handle(route Route, h fasthttp.RequestHandler) {
 	})
 }
 
+// HandleE registers an error-returning handler: a returned error is answered through
+// WriteError, so handlers return their errors instead of writing them.
+func (rt *Router) HandleE(route Route, h func(ctx *fasthttp.RequestCtx) error) {
+	rt.Handle(route, func(ctx *fasthttp.RequestCtx) {
+		if err := h(ctx); err != nil {
+			WriteError(ctx, err)
+		}
+	})
+}
+
 // Routes returns the registered routes sorted by path then method.
 func (rt *Router) Routes() []Route {
 	out := append([]Route(nil), rt.routes...)

@@ -63,18 +63,18 @@ type sessions struct {
 }
 
 func (h *sessions) register(r *Router) {
-	r.Handle(Route{Method: "POST", Path: "/login", Access: Public, JSONBody: true, Summary: "log in, get an apikey valid 13 h"}, h.login)
-	r.Handle(Route{Method: "POST", Path: "/logout", Access: Read, RestrictedOK: true, Summary: "delete the apikey used"}, h.logout)
-	r.Handle(Route{Method: "GET", Path: "/me", Access: Read, Summary: "the caller"}, h.me)
-	r.Handle(Route{Method: "GET", Path: "/me/userGroups", Access: Read, Scope: "read:auth", Summary: "the caller's user groups"}, h.meGroups)
-	r.Handle(Route{Method: "POST", Path: "/me/password", Access: Write, RestrictedOK: true, Scope: "manage:auth", JSONBody: true, Summary: "change one's own password"}, h.mePassword)
-	r.Handle(Route{Method: "GET", Path: "/apikeys", Access: Write, Scope: "read:auth", Summary: "the caller's apikeys, secrets masked"}, h.listKeys)
-	r.Handle(Route{Method: "PUT", Path: "/apikeys", Access: Write, RestrictedOK: true, Scope: "manage:auth", JSONBody: true, Summary: "create an apikey"}, h.createKey)
-	r.Handle(Route{Method: "POST", Path: "/apikeys/{apikeyId}", Access: Write, Scope: "manage:auth", JSONBody: true, RestrictedOK: true, Summary: "update an apikey"}, h.updateKey)
-	r.Handle(Route{Method: "DELETE", Path: "/apikeys/{apikeyId}", Access: Write, RestrictedOK: true, Scope: "manage:auth", Summary: "delete an apikey"}, h.deleteKey)
+	r.HandleE(Route{Method: "POST", Path: "/login", Access: Public, JSONBody: true, Summary: "log in, get an apikey valid 13 h"}, h.login)
+	r.HandleE(Route{Method: "POST", Path: "/logout", Access: Read, RestrictedOK: true, Summary: "delete the apikey used"}, h.logout)
+	r.HandleE(Route{Method: "GET", Path: "/me", Access: Read, Summary: "the caller"}, h.me)
+	r.HandleE(Route{Method: "GET", Path: "/me/userGroups", Access: Read, Scope: "read:auth", Summary: "the caller's user groups"}, h.meGroups)
+	r.HandleE(Route{Method: "POST", Path: "/me/password", Access: Write, RestrictedOK: true, Scope: "manage:auth", JSONBody: true, Summary: "change one's own password"}, h.mePassword)
+	r.HandleE(Route{Method: "GET", Path: "/apikeys", Access: Write, Scope: "read:auth", Summary: "the caller's apikeys, secrets masked"}, h.listKeys)
+	r.HandleE(Route{Method: "PUT", Path: "/apikeys", Access: Write, RestrictedOK: true, Scope: "manage:auth", JSONBody: true, Summary: "create an apikey"}, h.createKey)
+	r.HandleE(Route{Method: "POST", Path: "/apikeys/{apikeyId}", Access: Write, Scope: "manage:auth", JSONBody: true, RestrictedOK: true, Summary: "update an apikey"}, h.updateKey)
+	r.HandleE(Route{Method: "DELETE", Path: "/apikeys/{apikeyId}", Access: Write, RestrictedOK: true, Scope: "manage:auth", Summary: "delete an apikey"}, h.deleteKey)
 }
 
-func (h *sessions) login(ctx *fasthttp.RequestCtx) {
+func (h *sessions) login(ctx *fasthttp.RequestCtx) error {
 	var body struct {
 		Username     *string `json:"username"`
 		Password     *string `json:"password"`
@@ -82,8 +82,7 @@ func (h *sessions) login(ctx *fasthttp.RequestCtx) {
 		ClientSecret *string `json:"clientSecret"`
 	}
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	client := body.ClientID != nil || body.ClientSecret != nil
 	var name, secret string
@@ -96,8 +95,7 @@ func (h *sessions) login(ctx *fasthttp.RequestCtx) {
 			fields["clientSecret"] = "must not be null"
 		}
 		if len(fields) > 0 {
-			WriteError(ctx, Validation(fields))
-			return
+			return Validation(fields)
 		}
 		name, secret = *body.ClientID, *body.ClientSecret
 	} else {
@@ -109,21 +107,18 @@ func (h *sessions) login(ctx *fasthttp.RequestCtx) {
 			fields["password"] = "must not be null"
 		}
 		if len(fields) > 0 {
-			WriteError(ctx, Validation(fields))
-			return
+			return Validation(fields)
 		}
 		name, secret = *body.Username, *body.Password
 	}
 	addr := ctx.RemoteIP().String()
 	if wait := h.limiter.blocked(addr, name); wait > 0 {
-		WriteError(ctx, &Error{Status: fasthttp.StatusTooManyRequests, Exception: ExcTooManyRequests,
-			Details: "too many failed logins for this user name from this address; retry later", RetryAfter: wait})
-		return
+		return &Error{Status: fasthttp.StatusTooManyRequests, Exception: ExcTooManyRequests,
+			Details: "too many failed logins for this user name from this address; retry later", RetryAfter: wait}
 	}
 	if !h.limiter.acquire() {
-		WriteError(ctx, &Error{Status: fasthttp.StatusTooManyRequests, Exception: ExcTooManyRequests,
-			Details: "too many logins in progress; retry in a second", RetryAfter: 1})
-		return
+		return &Error{Status: fasthttp.StatusTooManyRequests, Exception: ExcTooManyRequests,
+			Details: "too many logins in progress; retry in a second", RetryAfter: 1}
 	}
 	var (
 		key acl.Apikey
@@ -139,33 +134,33 @@ func (h *sessions) login(ctx *fasthttp.RequestCtx) {
 		if errors.Is(err, acl.ErrWrongCredentials) {
 			h.limiter.fail(addr, name)
 		}
-		WriteError(ctx, FromDomain(err, "user"))
-		return
+		return FromDomain(err, "user")
 	}
 	WriteJSON(ctx, toApikeyJSON(&key))
+	return nil
 }
 
-func (h *sessions) logout(ctx *fasthttp.RequestCtx) {
+func (h *sessions) logout(ctx *fasthttp.RequestCtx) error {
 	id := CallerIdentity(ctx)
 	err := h.acl.DeleteApikey(id.Principal.ID, id.Key.ID, true)
 	if err != nil && !errors.Is(err, acl.ErrNotFound) {
-		WriteError(ctx, FromDomain(err, "apikey"))
-		return
+		return FromDomain(err, "apikey")
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
+	return nil
 }
 
-func (h *sessions) me(ctx *fasthttp.RequestCtx) {
+func (h *sessions) me(ctx *fasthttp.RequestCtx) error {
 	id := CallerIdentity(ctx)
 	WriteJSON(ctx, toUserJSON(&id.Principal))
+	return nil
 }
 
-func (h *sessions) meGroups(ctx *fasthttp.RequestCtx) {
+func (h *sessions) meGroups(ctx *fasthttp.RequestCtx) error {
 	id := CallerIdentity(ctx)
 	onlyAdmin, err := BoolParam(ctx, "admin", false)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	type item struct {
 		ID    uint32 `json:"id"`
@@ -181,16 +176,16 @@ func (h *sessions) meGroups(ctx *fasthttp.RequestCtx) {
 		out = append(out, item{mg.Group.ID, mg.Group.Name, mg.Admin})
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
-func (h *sessions) mePassword(ctx *fasthttp.RequestCtx) {
+func (h *sessions) mePassword(ctx *fasthttp.RequestCtx) error {
 	var body struct {
 		Old *string `json:"old"`
 		New *string `json:"new"`
 	}
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	fields := map[string]string{}
 	if body.Old == nil {
@@ -202,22 +197,20 @@ func (h *sessions) mePassword(ctx *fasthttp.RequestCtx) {
 		fields["new"] = "size must be between 5 and 45"
 	}
 	if len(fields) > 0 {
-		WriteError(ctx, Validation(fields))
-		return
+		return Validation(fields)
 	}
 	id := CallerIdentity(ctx)
 	if id.Principal.Kind != acl.KindUser {
-		WriteError(ctx, Forbidden("only users have passwords"))
-		return
+		return Forbidden("only users have passwords")
 	}
 	if err := h.acl.ChangePassword(id.Principal.ID, *body.Old, *body.New, id.Key.ID); err != nil {
-		WriteError(ctx, FromDomain(err, "user"))
-		return
+		return FromDomain(err, "user")
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
+	return nil
 }
 
-func (h *sessions) listKeys(ctx *fasthttp.RequestCtx) {
+func (h *sessions) listKeys(ctx *fasthttp.RequestCtx) error {
 	id := CallerIdentity(ctx)
 	keys := h.acl.Apikeys(id.Principal.ID)
 	out := make([]apikeyJSON, len(keys))
@@ -225,21 +218,20 @@ func (h *sessions) listKeys(ctx *fasthttp.RequestCtx) {
 		out[i] = toApikeyJSON(&keys[i])
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
-func (h *sessions) createKey(ctx *fasthttp.RequestCtx) {
+func (h *sessions) createKey(ctx *fasthttp.RequestCtx) error {
 	id := CallerIdentity(ctx)
 	writable, err := BoolParam(ctx, "writable", false)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	n := acl.NewApikey{ReadOnly: !writable}
 	if args := ctx.QueryArgs(); args.Has("expirationDate") {
 		ms, ok, err := ParseExpirationDate(string(args.Peek("expirationDate")), h.now().UnixMilli())
 		if err != nil {
-			WriteError(ctx, WrongParams("%v", err))
-			return
+			return WrongParams("%v", err)
 		}
 		if ok {
 			n.Expires = time.UnixMilli(ms).UTC()
@@ -248,8 +240,7 @@ func (h *sessions) createKey(ctx *fasthttp.RequestCtx) {
 	if args := ctx.QueryArgs(); args.Has("scopes") {
 		scopes, err := acl.ParseScopes(string(args.Peek("scopes")))
 		if err != nil {
-			WriteError(ctx, WrongParams("%v", strings.TrimPrefix(err.Error(), "catalog: invalid input: ")))
-			return
+			return WrongParams("%v", strings.TrimPrefix(err.Error(), "catalog: invalid input: "))
 		}
 		n.Scopes = scopes
 	}
@@ -257,24 +248,22 @@ func (h *sessions) createKey(ctx *fasthttp.RequestCtx) {
 		Description *string `json:"description"`
 	}
 	if err := DecodeJSON(ctx, &body, false); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	n.Description = body.Description
 	key, err := h.acl.CreateApikey(id.Key, id.Principal.ID, n)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "apikey"))
-		return
+		return FromDomain(err, "apikey")
 	}
 	WriteJSON(ctx, toApikeyJSON(&key))
+	return nil
 }
 
-func (h *sessions) updateKey(ctx *fasthttp.RequestCtx) {
+func (h *sessions) updateKey(ctx *fasthttp.RequestCtx) error {
 	id := CallerIdentity(ctx)
 	kid, err := IDParam(ctx, "apikeyId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	var body struct {
 		ReadOnly       *bool     `json:"readOnly"`
@@ -283,15 +272,13 @@ func (h *sessions) updateKey(ctx *fasthttp.RequestCtx) {
 		Scopes         *[]string `json:"scopes"`
 	}
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	u := acl.ApikeyUpdate{ReadOnly: body.ReadOnly, Description: body.Description}
 	if body.ExpirationDate != nil {
 		ms, ok, err := ParseExpirationDate(*body.ExpirationDate, h.now().UnixMilli())
 		if err != nil {
-			WriteError(ctx, WrongParams("%v", err))
-			return
+			return WrongParams("%v", err)
 		}
 		if ok {
 			exp := time.UnixMilli(ms).UTC()
@@ -303,28 +290,27 @@ func (h *sessions) updateKey(ctx *fasthttp.RequestCtx) {
 	if body.Scopes != nil {
 		scopes, err := acl.ParseScopes(strings.Join(*body.Scopes, ","))
 		if err != nil {
-			WriteError(ctx, WrongParams("%v", strings.TrimPrefix(err.Error(), "catalog: invalid input: ")))
-			return
+			return WrongParams("%v", strings.TrimPrefix(err.Error(), "catalog: invalid input: "))
 		}
 		u.Scopes = scopes
 	}
 	key, err := h.acl.UpdateApikey(id.Key, id.Principal.ID, kid, u)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "apikey"))
-		return
+		return FromDomain(err, "apikey")
 	}
 	WriteJSON(ctx, toApikeyJSON(&key))
+	return nil
 }
 
-func (h *sessions) deleteKey(ctx *fasthttp.RequestCtx) {
+func (h *sessions) deleteKey(ctx *fasthttp.RequestCtx) error {
 	id := CallerIdentity(ctx)
 	kid, err := IDParam(ctx, "apikeyId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	err = h.acl.DeleteApikey(id.Principal.ID, kid, false)
 	Removed(ctx, err, "apikey")
+	return nil
 }
 
 // loginLimiter bounds failed logins per (address, name) — 10 a minute, then 429 — and

@@ -17,8 +17,8 @@ type catalogRoutes struct {
 }
 
 func (h *catalogRoutes) register(r *Router) {
-	r.Handle(Route{Method: "GET", Path: "/units", Access: Public, Summary: "the unit table"}, h.units)
-	r.Handle(Route{Method: "POST", Path: "/units", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "add a unit (superusers; units are global)"}, h.createUnit)
+	r.HandleE(Route{Method: "GET", Path: "/units", Access: Public, Summary: "the unit table"}, h.units)
+	r.HandleE(Route{Method: "POST", Path: "/units", Access: Write, Scope: "manage:meta", JSONBody: true, Summary: "add a unit (superusers; units are global)"}, h.createUnit)
 }
 
 type unitJSON struct {
@@ -27,24 +27,24 @@ type unitJSON struct {
 	Type   string `json:"type"`
 }
 
-func (h *catalogRoutes) units(ctx *fasthttp.RequestCtx) {
+func (h *catalogRoutes) units(ctx *fasthttp.RequestCtx) error {
 	us := h.cat.Units()
 	out := make([]unitJSON, len(us))
 	for i, u := range us {
 		out[i] = unitJSON{Symbol: u.Symbol, Name: u.Name, Type: u.Type.String()}
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
-func (h *catalogRoutes) createUnit(ctx *fasthttp.RequestCtx) {
+func (h *catalogRoutes) createUnit(ctx *fasthttp.RequestCtx) error {
 	var body struct {
 		Symbol *string `json:"symbol"`
 		Name   *string `json:"name"`
 		Type   *string `json:"type"`
 	}
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	fields := map[string]string{}
 	check := func(field string, v *string, max int) {
@@ -61,22 +61,19 @@ func (h *catalogRoutes) createUnit(ctx *fasthttp.RequestCtx) {
 	check("name", body.Name, 20)
 	check("type", body.Type, 45)
 	if len(fields) > 0 {
-		WriteError(ctx, Validation(fields))
-		return
+		return Validation(fields)
 	}
 	if !h.acl.IsSuperuser(CallerIdentity(ctx).Principal.ID) {
-		WriteError(ctx, Forbidden("only superusers create units (units are global)"))
-		return
+		return Forbidden("only superusers create units (units are global)")
 	}
 	t, err := catalog.ParseType(*body.Type)
 	if err != nil {
-		WriteError(ctx, WrongParams("type '%s' does not exist. Allowed types: %v", *body.Type, Types))
-		return
+		return WrongParams("type '%s' does not exist. Allowed types: %v", *body.Type, Types)
 	}
 	u, err := h.cat.CreateUnit(catalog.Unit{Symbol: *body.Symbol, Name: *body.Name, Type: t})
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "unit"))
-		return
+		return FromDomain(err, "unit")
 	}
 	WriteJSON(ctx, unitJSON{Symbol: u.Symbol, Name: u.Name, Type: u.Type.String()})
+	return nil
 }

@@ -15,18 +15,18 @@ type users struct {
 }
 
 func (h *users) register(r *Router) {
-	r.Handle(Route{Method: "GET", Path: "/users", Access: Read, Scope: "read:auth", Summary: "users of the caller's tenant"}, h.list)
-	r.Handle(Route{Method: "GET", Path: "/users/{userId}", Access: Read, Scope: "read:auth", Summary: "one user"}, h.get)
-	r.Handle(Route{Method: "PUT", Path: "/users", Access: Write, Scope: "manage:auth", JSONBody: true, Summary: "create a user"}, h.create)
-	r.Handle(Route{Method: "DELETE", Path: "/users/{userId}", Access: Write, Scope: "manage:auth", Summary: "delete a user (superusers)"}, h.delete)
-	r.Handle(Route{Method: "GET", Path: "/userGroups", Access: Read, Scope: "read:auth", Summary: "user groups of the caller's tenant"}, h.listGroups)
-	r.Handle(Route{Method: "PUT", Path: "/userGroups", Access: Write, Scope: "manage:auth", JSONBody: true, Summary: "create a user group (caller becomes admin)"}, h.createGroup)
-	r.Handle(Route{Method: "GET", Path: "/userGroups/{userGroupId}", Access: Read, Scope: "read:auth", Summary: "one user group"}, h.getGroup)
-	r.Handle(Route{Method: "DELETE", Path: "/userGroups/{userGroupId}", Access: Write, Scope: "manage:auth", Summary: "delete a user group owning nothing"}, h.deleteGroup)
-	r.Handle(Route{Method: "GET", Path: "/userGroups/{userGroupId}/users", Access: Read, Scope: "read:auth", Summary: "members (members and superusers only)"}, h.members)
-	r.Handle(Route{Method: "GET", Path: "/userGroups/{userGroupId}/users/{userId}", Access: Write, Scope: "read:auth", Summary: "one membership"}, h.member)
-	r.Handle(Route{Method: "PUT", Path: "/userGroups/{userGroupId}/users/{userId}", Access: Write, Scope: "manage:auth", Summary: "add a member or change its admin flag"}, h.addMember)
-	r.Handle(Route{Method: "DELETE", Path: "/userGroups/{userGroupId}/users/{userId}", Access: Write, Scope: "manage:auth", Summary: "remove a member"}, h.removeMember)
+	r.HandleE(Route{Method: "GET", Path: "/users", Access: Read, Scope: "read:auth", Summary: "users of the caller's tenant"}, h.list)
+	r.HandleE(Route{Method: "GET", Path: "/users/{userId}", Access: Read, Scope: "read:auth", Summary: "one user"}, h.get)
+	r.HandleE(Route{Method: "PUT", Path: "/users", Access: Write, Scope: "manage:auth", JSONBody: true, Summary: "create a user"}, h.create)
+	r.HandleE(Route{Method: "DELETE", Path: "/users/{userId}", Access: Write, Scope: "manage:auth", Summary: "delete a user (superusers)"}, h.delete)
+	r.HandleE(Route{Method: "GET", Path: "/userGroups", Access: Read, Scope: "read:auth", Summary: "user groups of the caller's tenant"}, h.listGroups)
+	r.HandleE(Route{Method: "PUT", Path: "/userGroups", Access: Write, Scope: "manage:auth", JSONBody: true, Summary: "create a user group (caller becomes admin)"}, h.createGroup)
+	r.HandleE(Route{Method: "GET", Path: "/userGroups/{userGroupId}", Access: Read, Scope: "read:auth", Summary: "one user group"}, h.getGroup)
+	r.HandleE(Route{Method: "DELETE", Path: "/userGroups/{userGroupId}", Access: Write, Scope: "manage:auth", Summary: "delete a user group owning nothing"}, h.deleteGroup)
+	r.HandleE(Route{Method: "GET", Path: "/userGroups/{userGroupId}/users", Access: Read, Scope: "read:auth", Summary: "members (members and superusers only)"}, h.members)
+	r.HandleE(Route{Method: "GET", Path: "/userGroups/{userGroupId}/users/{userId}", Access: Write, Scope: "read:auth", Summary: "one membership"}, h.member)
+	r.HandleE(Route{Method: "PUT", Path: "/userGroups/{userGroupId}/users/{userId}", Access: Write, Scope: "manage:auth", Summary: "add a member or change its admin flag"}, h.addMember)
+	r.HandleE(Route{Method: "DELETE", Path: "/userGroups/{userGroupId}/users/{userId}", Access: Write, Scope: "manage:auth", Summary: "remove a member"}, h.removeMember)
 }
 
 type userGroupJSON struct {
@@ -51,7 +51,7 @@ func (h *users) visibleUser(caller *Identity, uid uint32) (acl.Principal, error)
 	return p, nil
 }
 
-func (h *users) list(ctx *fasthttp.RequestCtx) {
+func (h *users) list(ctx *fasthttp.RequestCtx) error {
 	c := CallerIdentity(ctx)
 	tenant := c.Principal.Tenant
 	if h.acl.IsSuperuser(c.Principal.ID) {
@@ -63,38 +63,36 @@ func (h *users) list(ctx *fasthttp.RequestCtx) {
 		out[i] = toUserJSON(&ps[i])
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
-func (h *users) get(ctx *fasthttp.RequestCtx) {
+func (h *users) get(ctx *fasthttp.RequestCtx) error {
 	uid, err := IDParam(ctx, "userId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	p, err := h.visibleUser(CallerIdentity(ctx), uid)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	WriteJSON(ctx, toUserJSON(&p))
+	return nil
 }
 
-func (h *users) create(ctx *fasthttp.RequestCtx) {
+func (h *users) create(ctx *fasthttp.RequestCtx) error {
 	c := CallerIdentity(ctx)
 	args := ctx.QueryArgs()
 	var gid uint32
 	if args.Has("userGroupId") {
 		id, err := uintQuery(ctx, "userGroupId")
 		if err != nil {
-			WriteError(ctx, err)
-			return
+			return err
 		}
 		gid = id
 	}
 	admin, err := BoolParam(ctx, "admin", false)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	var body struct {
 		Name     *string `json:"name"`
@@ -102,8 +100,7 @@ func (h *users) create(ctx *fasthttp.RequestCtx) {
 		Email    *string `json:"email"`
 	}
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	fields := map[string]string{}
 	if body.Name == nil {
@@ -116,34 +113,30 @@ func (h *users) create(ctx *fasthttp.RequestCtx) {
 		fields["email"] = "must not be null"
 	}
 	if len(fields) > 0 {
-		WriteError(ctx, Validation(fields))
-		return
+		return Validation(fields)
 	}
 	if gid != 0 {
 		// The membership rules of PUT /userGroups/{gid}/users/{uid}, checked before anything is
 		// created so that a refusal creates nothing.
 		if err := h.checkGroupAdmin(c, gid); err != nil {
-			WriteError(ctx, err)
-			return
+			return err
 		}
 	}
 	tenant, err := tenantParam(ctx, h.acl)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	p, err := h.acl.CreateUser(c.Principal.ID, acl.NewUser{Tenant: tenant, Name: *body.Name, Password: *body.Password, Email: *body.Email})
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "user"))
-		return
+		return FromDomain(err, "user")
 	}
 	if gid != 0 {
 		if err := h.acl.AddMember(c.Principal.ID, gid, p.ID, admin); err != nil && !errors.Is(err, acl.ErrUnchanged) {
-			WriteError(ctx, FromDomain(err, "userGroup"))
-			return
+			return FromDomain(err, "userGroup")
 		}
 	}
 	WriteJSON(ctx, toUserJSON(&p))
+	return nil
 }
 
 // checkGroupAdmin applies the caller rule of bbdata-v2.md §2.5 for membership changes:
@@ -166,85 +159,80 @@ func (h *users) checkGroupAdmin(c *Identity, gid uint32) error {
 	return nil
 }
 
-func (h *users) delete(ctx *fasthttp.RequestCtx) {
+func (h *users) delete(ctx *fasthttp.RequestCtx) error {
 	uid, err := IDParam(ctx, "userId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	err = h.acl.DeleteUser(CallerIdentity(ctx).Principal.ID, uid)
 	Removed(ctx, err, "user")
+	return nil
 }
 
-func (h *users) listGroups(ctx *fasthttp.RequestCtx) {
+func (h *users) listGroups(ctx *fasthttp.RequestCtx) error {
 	gs := h.acl.Groups(CallerIdentity(ctx).Principal.ID)
 	out := make([]userGroupJSON, len(gs))
 	for i, g := range gs {
 		out[i] = userGroupJSON{g.ID, g.Name}
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
-func (h *users) createGroup(ctx *fasthttp.RequestCtx) {
+func (h *users) createGroup(ctx *fasthttp.RequestCtx) error {
 	c := CallerIdentity(ctx)
 	var body struct {
 		Name *string `json:"name"`
 	}
 	if err := DecodeJSON(ctx, &body, true); err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	if body.Name == nil {
-		WriteError(ctx, Validation(map[string]string{"name": "must not be null"}))
-		return
+		return Validation(map[string]string{"name": "must not be null"})
 	}
 	tenant, err := tenantParam(ctx, h.acl)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	g, err := h.acl.CreateGroup(c.Principal.ID, tenant, *body.Name)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "userGroup"))
-		return
+		return FromDomain(err, "userGroup")
 	}
 	WriteJSON(ctx, userGroupJSON{g.ID, g.Name})
+	return nil
 }
 
-func (h *users) getGroup(ctx *fasthttp.RequestCtx) {
+func (h *users) getGroup(ctx *fasthttp.RequestCtx) error {
 	gid, err := IDParam(ctx, "userGroupId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	g, err := h.acl.Group(CallerIdentity(ctx).Principal.ID, gid)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "userGroup"))
-		return
+		return FromDomain(err, "userGroup")
 	}
 	WriteJSON(ctx, userGroupJSON{g.ID, g.Name})
+	return nil
 }
 
-func (h *users) deleteGroup(ctx *fasthttp.RequestCtx) {
+func (h *users) deleteGroup(ctx *fasthttp.RequestCtx) error {
 	gid, err := IDParam(ctx, "userGroupId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	err = h.acl.DeleteGroup(CallerIdentity(ctx).Principal.ID, gid)
 	Removed(ctx, err, "userGroup")
+	return nil
 }
 
-func (h *users) members(ctx *fasthttp.RequestCtx) {
+func (h *users) members(ctx *fasthttp.RequestCtx) error {
 	gid, err := IDParam(ctx, "userGroupId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	ms, err := h.acl.Members(CallerIdentity(ctx).Principal.ID, gid)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "userGroup"))
-		return
+		return FromDomain(err, "userGroup")
 	}
 	out := make([]memberJSON, 0, len(ms))
 	for _, m := range ms {
@@ -253,6 +241,7 @@ func (h *users) members(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	WriteJSON(ctx, out)
+	return nil
 }
 
 func (h *users) memberJSON(m acl.Member) (memberJSON, bool) {
@@ -263,49 +252,46 @@ func (h *users) memberJSON(m acl.Member) (memberJSON, bool) {
 	return memberJSON{Admin: m.Admin, ID: p.ID, Name: p.Name, CreationDate: JSONTime{MS: p.Created.UnixMilli(), Set: true}}, true
 }
 
-func (h *users) member(ctx *fasthttp.RequestCtx) {
+func (h *users) member(ctx *fasthttp.RequestCtx) error {
 	gid, uid, err := twoIDs(ctx, "userGroupId", "userId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	ms, err := h.acl.Members(CallerIdentity(ctx).Principal.ID, gid)
 	if err != nil {
-		WriteError(ctx, FromDomain(err, "userGroup"))
-		return
+		return FromDomain(err, "userGroup")
 	}
 	for _, m := range ms {
 		if m.Principal == uid {
 			if j, ok := h.memberJSON(m); ok {
 				WriteJSON(ctx, j)
-				return
+				return nil
 			}
 		}
 	}
-	WriteError(ctx, NotFound("user"))
+	return NotFound("user")
 }
 
-func (h *users) addMember(ctx *fasthttp.RequestCtx) {
+func (h *users) addMember(ctx *fasthttp.RequestCtx) error {
 	gid, uid, err := twoIDs(ctx, "userGroupId", "userId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	admin, err := BoolParam(ctx, "admin", false)
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	Modified(ctx, h.acl.AddMember(CallerIdentity(ctx).Principal.ID, gid, uid, admin), "user")
+	return nil
 }
 
-func (h *users) removeMember(ctx *fasthttp.RequestCtx) {
+func (h *users) removeMember(ctx *fasthttp.RequestCtx) error {
 	gid, uid, err := twoIDs(ctx, "userGroupId", "userId")
 	if err != nil {
-		WriteError(ctx, err)
-		return
+		return err
 	}
 	Modified(ctx, h.acl.RemoveMember(CallerIdentity(ctx).Principal.ID, gid, uid), "user")
+	return nil
 }
 
 func twoIDs(ctx *fasthttp.RequestCtx, a, b string) (uint32, uint32, error) {
