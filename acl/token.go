@@ -39,34 +39,51 @@ type tokenKey struct {
 // evicted when their token is deleted or their object disabled or deleted, inside
 // the write lock that applies the change; gen makes a slow-path fill that raced
 // with an eviction drop its result.
+//
+// The cache is split into shards by object id, each with its own lock on its own
+// cache line: concurrent requests check distinct objects, and one shared RWMutex
+// made every reader bounce its counter between the cores
+// (BenchmarkTokenLookupParallel: 40–60 ns/op with one lock on 2 cores).
 type tokenCache struct {
+	shards [tokenShards]tokenShard
+}
+
+const tokenShards = 64
+
+type tokenShard struct {
 	mu    sync.RWMutex
 	m     map[tokenKey]uint32
 	byObj map[uint32][]tokenKey
 	gen   uint64
+	_     [64]byte // keep neighbouring shards' locks off one cache line
 }
 
 func (c *tokenCache) init() {
-	c.m = map[tokenKey]uint32{}
-	c.byObj = map[uint32][]tokenKey{}
+	for i := range c.shards {
+		c.shards[i].m = map[tokenKey]uint32{}
+		c.shards[i].byObj = map[uint32][]tokenKey{}
+	}
 }
 
+func (c *tokenCache) shard(obj uint32) *tokenShard { return &c.shards[obj%tokenShards] }
+
 func (c *tokenCache) evict(obj uint32, tokenID uint32) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	keep := c.byObj[obj][:0]
-	for _, k := range c.byObj[obj] {
-		if tokenID == 0 || c.m[k] == tokenID {
-			delete(c.m, k)
+	sh := c.shard(obj)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sh.gen++
+	keep := sh.byObj[obj][:0]
+	for _, k := range sh.byObj[obj] {
+		if tokenID == 0 || sh.m[k] == tokenID {
+			delete(sh.m, k)
 		} else {
 			keep = append(keep, k)
 		}
 	}
 	if len(keep) == 0 {
-		delete(c.byObj, obj)
+		delete(sh.byObj, obj)
 	} else {
-		c.byObj[obj] = keep
+		sh.byObj[obj] = keep
 	}
 }
 
@@ -80,7 +97,7 @@ func (a *ACL) CheckToken(objectID uint32, token []byte) bool {
 	var k tokenKey
 	k.obj = objectID
 	copy(k.tok[:], token)
-	c := &a.tokenCache
+	c := a.tokenCache.shard(objectID)
 	c.mu.RLock()
 	_, hit := c.m[k]
 	gen := c.gen
