@@ -14,6 +14,21 @@ import (
 // code (DESIGN.md §6).
 var objectFields = [...]string{"id", "name", "description", "unit", "disabled", "creationdate", "owner", "tags", "public"}
 
+// objectFieldsByRole is, per matrix role, which of objectFields it reads — worked out once from
+// acl.Fields (a table fixed at build time) rather than by a table scan per field of every
+// object encoded.
+var objectFieldsByRole = func() map[acl.Role][len(objectFields)]bool {
+	m := map[acl.Role][len(objectFields)]bool{}
+	for _, role := range acl.Roles {
+		var vis [len(objectFields)]bool
+		for i, f := range objectFields {
+			vis[i] = acl.CanReadField("object", f, role)
+		}
+		m[role] = vis
+	}
+	return m
+}()
+
 // publicState is the `public` field: the flag and the fields anonymous readers see.
 type publicState struct {
 	Public bool     `json:"public"`
@@ -26,12 +41,13 @@ func (j objectJSON) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
 	n := 0
-	for _, f := range objectFields {
+	vis := objectFieldsByRole[j.role]
+	for i, f := range objectFields {
 		if j.role == "" {
 			if f == "public" {
 				continue
 			}
-		} else if !acl.CanReadField("object", f, j.role) {
+		} else if !vis[i] {
 			continue
 		}
 		var v any
