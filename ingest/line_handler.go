@@ -88,6 +88,7 @@ func (h *Handler) lineProtocol(ctx *fasthttp.RequestCtx, v2 bool) {
 	st := getWriteState()
 	defer putWriteState(st)
 	snap := h.objects.snapshot()
+	keep := h.keep.forRequest(now)
 	for i := range samples {
 		s := &samples[i]
 		info := snap.get(s.Object)
@@ -99,7 +100,7 @@ func (h *Handler) lineProtocol(ctx *fasthttp.RequestCtx, v2 bool) {
 			h.reject(ctx, "range", api.WrongParams("line %d: timestamp %s is before 2016-01-01T00:00:00.000Z", s.Line, formatMS(s.Timestamp)))
 			return
 		}
-		if old, d := h.keep.tooOld(info.tenant, s.Timestamp, now); old {
+		if old, d := keep.tooOld(info.tenant, s.Timestamp); old {
 			h.reject(ctx, "range", api.WrongParams("line %d: timestamp %s is older than the retention of object %d's tenant (%s)",
 				s.Line, formatMS(s.Timestamp), s.Object, api.FormatDuration(d)))
 			return

@@ -118,6 +118,7 @@ func (h *Handler) measures(ctx *fasthttp.RequestCtx, single bool) {
 	defer putWriteState(st)
 	snap := h.objects.snapshot()
 	st.startRequest(len(snap.objs))
+	keep := h.keep.forRequest(now)
 	for i := range ms {
 		m := &ms[i]
 		// a. future skew
@@ -142,7 +143,7 @@ func (h *Handler) measures(ctx *fasthttp.RequestCtx, single bool) {
 			h.reject(ctx, "disabled", api.Forbidden("objectId %d is disabled.", id))
 			return
 		}
-		if old, d := h.keep.tooOld(info.tenant, m.Timestamp, now); old {
+		if old, d := keep.tooOld(info.tenant, m.Timestamp); old {
 			h.reject(ctx, "range", api.WrongParams("objectId %d: timestamp %s is older than the retention of its tenant (%s)",
 				id, formatMS(m.Timestamp), api.FormatDuration(d)))
 			return

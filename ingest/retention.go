@@ -36,9 +36,23 @@ func (r *retentions) of(tenant uint32) time.Duration {
 	return d
 }
 
-// tooOld reports whether ts (ms) is older than the retention of tenant at now (ms), and the
-// retention's text.
-func (r *retentions) tooOld(tenant uint32, ts, now int64) (bool, time.Duration) {
-	d := r.of(tenant)
-	return d > 0 && ts < now-d.Milliseconds(), d
+// retentionCheck answers "is this timestamp older than its tenant's retention" for one request,
+// asking the shared cache (a lock and a map) only when the tenant changes from one measure to
+// the next instead of once per measure.
+type retentionCheck struct {
+	r      *retentions
+	now    int64
+	tenant uint32
+	known  bool
+	d      time.Duration
+}
+
+func (r *retentions) forRequest(now int64) retentionCheck { return retentionCheck{r: r, now: now} }
+
+// tooOld reports whether ts (ms) is older than tenant's retention, and the retention.
+func (c *retentionCheck) tooOld(tenant uint32, ts int64) (bool, time.Duration) {
+	if !c.known || c.tenant != tenant {
+		c.tenant, c.d, c.known = tenant, c.r.of(tenant), true
+	}
+	return c.d > 0 && ts < c.now-c.d.Milliseconds(), c.d
 }
