@@ -103,7 +103,7 @@ func crashChild(dir string, seed int64) {
 	if err != nil {
 		panic(err)
 	}
-	r, err := Open(db, Options{CheckpointInterval: time.Duration(1+rnd.Intn(50)) * time.Millisecond, PendingBytes: 1 + rnd.Intn(8192)})
+	r, err := Open(db, Options{})
 	if err != nil {
 		panic(err)
 	}

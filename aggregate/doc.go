@@ -5,19 +5,18 @@
 // max, and the first and last values with their timestamps; rows merge with
 // Chan's parallel formula; NaN and ±Inf are left out. Windows are UTC-aligned.
 //
-// Rows are maintained on the write path: ingest calls Rollups.Append instead
-// of tsdb.DB.Append. In-order samples update the open 15-minute accumulator in
-// memory; hours and days are folded when a window closes and written in bulk.
-// Late and overwriting samples make their bucket be recomputed from raw data
-// (tsdb.Scan). An intent written before each Append lets Open recompute what a
-// crash left behind, so the rows always equal a recomputation from the raw
-// data. Deletes go through Rollups.DeleteObject and Rollups.DeleteRange.
-// Formats: docs/format/aggregate.md; design: docs/decisions/0010.
+// Stored rows describe exactly the flushed samples: tsdb calls Rollups (a
+// tsdb.RowsObserver) inside every flush and delete, and the row groups are
+// written in the same Pebble batch as the blocks, so a crash leaves both or
+// neither. Reads (Rows) fold in the head's samples, so a row is exact as soon
+// as the write is acknowledged; the write path does no rollup work. Late and
+// overwriting samples make their UTC day be recomputed at flush (and their
+// window at read) from raw data. Formats: docs/format/aggregate.md; design:
+// docs/decisions/0013.
 //
 // It may import tsdb and pebble (DESIGN.md §2).
 //
-// Concurrency: all methods are safe for concurrent use. Open starts one
-// goroutine (checkpoints); Close stops it and commits the open windows. Close
-// must be called once, after every other call has returned and before the
-// DB's Close.
+// Concurrency: all methods are safe for concurrent use. Close detaches from
+// the DB; it must be called once, after every other call has returned and
+// before the DB's Close.
 package aggregate

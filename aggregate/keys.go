@@ -6,68 +6,81 @@ import (
 
 // Keys under the 'r' prefix (docs/format/aggregate.md):
 //
-//	r v                                 keyspace format version
-//	r i seq(BE u64)                     intent record (crash recovery)
-//	r o id(BE u32) h hourStart(BE u64)  hour record: the hour row and its quarters
-//	r o id(BE u32) d dayStart(BE u64)   day record
+//	r v                       keyspace format version
+//	r g                       raw-data generation the rows reflect (tsdb.DB.RawGeneration)
+//	r q id(BE u32) start(BE u64)  quarter group: the 96 quarters of one UTC day
+//	r h id(BE u32) start(BE u64)  hour group: the 24 hours of one UTC day
+//	r d id(BE u32) start(BE u64)  day group: 32 days from start (a multiple of 32 days)
 const (
-	prefix       = 'r'
-	kindVersion  = 'v'
-	kindIntent   = 'i'
-	kindObject   = 'o'
-	recHour      = 'h'
-	recDay       = 'd'
-	objKeyLen    = 2 + 4 + 1 + 8
-	formatVer    = 1
-	recordVer    = 1
-	intentVer    = 1
-	objPrefixLen = 2 + 4
+	prefix          = 'r'
+	kindVersion     = 'v'
+	kindGen         = 'g'
+	formatVer       = 2
+	groupVer        = 1
+	groupKeyLen     = 2 + 4 + 8
+	daysPerDayGroup = 32
 )
 
 var (
 	versionKey = []byte{prefix, kindVersion}
+	genKey     = []byte{prefix, kindGen}
 	keyspaceLo = []byte{prefix}
 	keyspaceHi = []byte{prefix + 1}
-	intentLo   = []byte{prefix, kindIntent}
-	intentHi   = []byte{prefix, kindIntent + 1}
-	objectsLo  = []byte{prefix, kindObject}
-	objectsHi  = []byte{prefix, kindObject + 1}
 )
 
-func intentKey(seq uint64) []byte {
-	k := make([]byte, 10)
-	k[0], k[1] = prefix, kindIntent
-	binary.BigEndian.PutUint64(k[2:], seq)
-	return k
+// kind is the key byte of a resolution's groups.
+func (r Resolution) kind() byte {
+	switch r {
+	case Quarters:
+		return 'q'
+	case Hours:
+		return 'h'
+	}
+	return 'd'
 }
 
-func appendRecKey(dst []byte, id uint32, kind byte, start int64) []byte {
-	dst = append(dst, prefix, kindObject)
+// groupSpan is the time one group of res covers.
+func (r Resolution) groupSpan() int64 {
+	if r == Days {
+		return daysPerDayGroup * dayMs
+	}
+	return dayMs
+}
+
+// slots is the number of rows of a group of res.
+func (r Resolution) slots() int { return int(r.groupSpan() / r.Millis()) }
+
+// groupStart is the start of the group of res holding the window of ts.
+func (r Resolution) groupStart(ts int64) int64 { return floorTo(ts, r.groupSpan()) }
+
+func appendGroupKey(dst []byte, res Resolution, id uint32, start int64) []byte {
+	dst = append(dst, prefix, res.kind())
 	dst = binary.BigEndian.AppendUint32(dst, id)
-	dst = append(dst, kind)
 	return binary.BigEndian.AppendUint64(dst, uint64(start))
 }
 
-func recKey(id uint32, kind byte, start int64) []byte {
-	return appendRecKey(make([]byte, 0, objKeyLen), id, kind, start)
+func groupKey(res Resolution, id uint32, start int64) []byte {
+	return appendGroupKey(make([]byte, 0, groupKeyLen), res, id, start)
 }
 
-// objPrefix and objPrefixEnd bound every record of id.
-func objPrefix(id uint32) []byte {
-	return binary.BigEndian.AppendUint32([]byte{prefix, kindObject}, id)
+// objectLo and objectHi bound every group of id at res.
+func objectLo(res Resolution, id uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{prefix, res.kind()}, id)
 }
 
-func objPrefixEnd(id uint32) []byte {
+func objectHi(res Resolution, id uint32) []byte {
 	if id == ^uint32(0) {
-		return objectsHi
+		return []byte{prefix, res.kind() + 1}
 	}
-	return objPrefix(id + 1)
+	return objectLo(res, id+1)
 }
 
-// parseRecKey splits an object record key.
-func parseRecKey(k []byte) (id uint32, kind byte, start int64, ok bool) {
-	if len(k) != objKeyLen || k[0] != prefix || k[1] != kindObject {
-		return 0, 0, 0, false
+// parseGroupKey reads a group key.
+func parseGroupKey(k []byte) (id uint32, start int64, ok bool) {
+	if len(k) != groupKeyLen || k[0] != prefix {
+		return 0, 0, false
 	}
-	return binary.BigEndian.Uint32(k[2:]), k[6], int64(binary.BigEndian.Uint64(k[7:])), true
+	return binary.BigEndian.Uint32(k[2:]), int64(binary.BigEndian.Uint64(k[6:])), true
 }
+
+var allResolutions = [...]Resolution{Quarters, Hours, Days}

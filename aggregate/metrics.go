@@ -6,22 +6,19 @@ import (
 
 // rollupMetrics are registered in Options.Metrics:
 //
-//	tsgate_rollup_bytes                      gauge    Pebble's estimate of the 'r' key range on disk (API.md §4)
-//	tsgate_rollup_objects                    gauge    objects with rollup state in memory
-//	tsgate_rollup_rows_written_total         counter  rows written (an hour record counts its hour and quarters)
-//	tsgate_rollup_recomputes_total{kind="hour"} counter  open hours rescanned from raw data (late or overwritten samples)
-//	tsgate_rollup_recomputes_total{kind="day"}  counter  days recomputed from raw data (late data, deletes, recovery)
-//	tsgate_rollup_checkpoints_total          counter
-//	tsgate_rollup_commits_total              counter  batches of rows committed
+//	tsgate_rollup_bytes                            gauge    Pebble's estimate of the 'r' key range on disk (API.md §4)
+//	tsgate_rollup_groups_written_total             counter  row groups written (a day of quarters or hours, 32 days of days)
+//	tsgate_rollup_recomputes_total{kind="day"}     counter  days recomputed from raw data at a flush or a delete (late data, overwrites, cut days)
+//	tsgate_rollup_recomputes_total{kind="window"}  counter  windows recomputed from raw data by a read (head samples replacing flushed ones)
+//	tsgate_rollup_rebuilds_total                   counter  full recomputations (Open after a change while detached, Rebuild)
 type rollupMetrics struct {
 	set   *metrics.Set
 	names []string
 
-	rows        *metrics.Counter
-	hourRecomp  *metrics.Counter
-	dayRecomp   *metrics.Counter
-	checkpoints *metrics.Counter
-	commits     *metrics.Counter
+	groups       *metrics.Counter
+	dayRecomp    *metrics.Counter
+	windowRecomp *metrics.Counter
+	rebuilds     *metrics.Counter
 }
 
 func newRollupMetrics(r *Rollups, set *metrics.Set) *rollupMetrics {
@@ -44,12 +41,10 @@ func newRollupMetrics(r *Rollups, set *metrics.Set) *rollupMetrics {
 		}
 		return float64(n)
 	})
-	gauge("tsgate_rollup_objects", func() float64 { return float64(r.nObjects.Load()) })
-	m.rows = counter("tsgate_rollup_rows_written_total")
-	m.hourRecomp = counter(`tsgate_rollup_recomputes_total{kind="hour"}`)
+	m.groups = counter("tsgate_rollup_groups_written_total")
 	m.dayRecomp = counter(`tsgate_rollup_recomputes_total{kind="day"}`)
-	m.checkpoints = counter("tsgate_rollup_checkpoints_total")
-	m.commits = counter("tsgate_rollup_commits_total")
+	m.windowRecomp = counter(`tsgate_rollup_recomputes_total{kind="window"}`)
+	m.rebuilds = counter("tsgate_rollup_rebuilds_total")
 	return m
 }
 

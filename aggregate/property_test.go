@@ -32,7 +32,7 @@ func TestProperty(t *testing.T) {
 	rnd := rand.New(rand.NewSource(seed))
 	dir := t.TempDir()
 	db := openDB(t, dir)
-	r := openRollups(t, db, Options{CheckpointIntents: 1 + rnd.Intn(8), PendingBytes: 1 + rnd.Intn(4096)})
+	r := openRollups(t, db, Options{})
 	defer func() {
 		r.Close()
 		db.Close()
@@ -158,12 +158,12 @@ func TestProperty(t *testing.T) {
 			}
 			db.Close()
 			db = openDB(t, dir)
-			r = openRollups(t, db, Options{CheckpointIntents: 1 + rnd.Intn(8), PendingBytes: 1 + rnd.Intn(4096)})
+			r = openRollups(t, db, Options{})
 		default: // restart without Close (what a crash leaves, plus the unsynced tail)
 			r.abandon()
 			db.Close()
 			db = openDB(t, dir)
-			r = openRollups(t, db, Options{CheckpointIntents: 1 + rnd.Intn(8), PendingBytes: 1 + rnd.Intn(4096)})
+			r = openRollups(t, db, Options{})
 		}
 		if len(list) > 0 {
 			var b tsdb.Batch
@@ -177,6 +177,11 @@ func TestProperty(t *testing.T) {
 				}
 			} else if dup != tsdb.Reject {
 				t.Fatalf("step %d: Append: %v", step, err)
+			}
+		}
+		if rnd.Intn(4) == 0 { // rows are written by flushes: flush at random points
+			if err := db.Flush(); err != nil {
+				t.Fatalf("step %d: Flush: %v", step, err)
 			}
 		}
 		checkRows(t, r, m, ids, fmt.Sprintf("step %d (seed %d)", step, seed))
@@ -198,7 +203,7 @@ func TestConcurrentAppends(t *testing.T) {
 	t.Logf("seed %d", seed)
 	db := openDB(t, t.TempDir())
 	defer db.Close()
-	r := openRollups(t, db, Options{CheckpointIntents: 3, PendingBytes: 2048})
+	r := openRollups(t, db, Options{})
 	defer r.Close()
 	ids := []uint32{1, 2, 3}
 	for _, id := range ids {

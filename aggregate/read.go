@@ -2,63 +2,74 @@ package aggregate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/tsgate/tsgate/tsdb"
 )
 
-// openSnap is a copy of an object's open windows taken for a read.
-type openSnap struct {
-	ok     bool
-	hour   int64
-	day    int64
-	q      hourAcc
-	dayAcc Row
+// readScratch is one Rows call's reusable state.
+type readScratch struct {
+	h     tsdb.HeadSamples
+	it    *pebble.Iterator
+	gen   uint64
+	q     []Row
+	hr    []Row   // head rows at the resolution read
+	hrh   []Row   // intermediate hour rows
+	dirty []int64 // window starts whose stored rows head samples may replace
+	lo    []byte
+	hi    []byte
 }
+
+func (sc *readScratch) close() {
+	if sc.it != nil {
+		_ = sc.it.Close()
+		sc.it = nil
+	}
+}
+
+// maxStart bounds window starts.
+const maxStart = tsdb.MaxTimestamp
 
 // Rows calls fn with the rows of resolution res of each object of ids (in
 // the order given; unknown and non-numeric objects have no rows) whose
 // window start is in [from, to] (ms, inclusive), ascending by window start.
-// Windows without a usable value have no row. The still-open window of each
-// object is included, with the values of every acknowledged write. row is
-// valid only during fn; fn's error stops the walk and is returned.
+// Windows without a usable value have no row. Every acknowledged write is
+// included: the stored rows (flushed samples) are merged with rows folded
+// from the head, and a window where the head replaces stored samples is
+// recomputed from raw data. row is valid only during fn; fn's error stops
+// the walk and is returned.
 func (r *Rollups) Rows(ctx context.Context, ids []uint32, res Resolution, from, to int64, fn func(id uint32, row *Row) error) error {
 	if res.Millis() == 0 {
 		return fmt.Errorf("aggregate: invalid resolution %d", res)
 	}
+	if r.closed.Load() {
+		return ErrClosed
+	}
+	from, to = max(from, 0), min(to, maxStart)
+	if ws := res.WindowStart(from); ws < from {
+		from = ws + res.Millis()
+	}
 	if from > to || len(ids) == 0 {
 		return nil
 	}
-	snaps := make([]openSnap, len(ids))
-	r.mu.Lock()
-	if r.mu.closed {
-		r.mu.Unlock()
-		return ErrClosed
+	sc, _ := r.reads.Get().(*readScratch)
+	if sc == nil {
+		sc = new(readScratch)
 	}
-	for i, id := range ids {
-		if st := r.stateLocked(id); st != nil && st.hour != noWindow {
-			snaps[i] = openSnap{ok: true, hour: st.hour, day: st.day, q: st.q, dayAcc: st.dayAcc}
-		}
-	}
-	pb := r.takePendingLocked()
-	r.mu.Unlock()
-	if err := r.commitTaken(pb, pebble.NoSync); err != nil {
-		return err
-	}
-	it, err := r.pdb.NewIter(&pebble.IterOptions{LowerBound: objectsLo, UpperBound: objectsHi})
-	if err != nil {
-		return fmt.Errorf("aggregate: cannot read rollups: %w", err)
-	}
-	defer it.Close()
-	var row Row
+	defer func() {
+		sc.close()
+		r.reads.Put(sc)
+	}()
 	for i, id := range ids {
 		if i%64 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		if err := r.readObject(it, id, res, from, to, &snaps[i], &row, fn); err != nil {
+		if err := r.readObject(sc, id, res, from, to, fn); err != nil {
 			return err
 		}
 	}
@@ -70,118 +81,183 @@ func (r *Rollups) ObjectRows(ctx context.Context, id uint32, res Resolution, fro
 	return r.Rows(ctx, []uint32{id}, res, from, to, func(_ uint32, row *Row) error { return fn(row) })
 }
 
-// readObject walks one object's stored records of res with the open windows
-// of snap laid over them (memory wins for the window it holds).
-func (r *Rollups) readObject(it *pebble.Iterator, id uint32, res Resolution, from, to int64, snap *openSnap, row *Row, fn func(uint32, *Row) error) error {
-	from = max(from, 0)
-	if to < from {
-		return nil
-	}
-	kind := byte(recHour)
-	lo := from
-	memStart := snap.hour
-	switch res {
-	case Quarters:
-		lo = hourStart(from)
-	case Days:
-		kind = recDay
-		memStart = snap.day
-	}
-	upper := append(objPrefix(id), kind+1) // the end of this kind of record
-	if to < maxStart {
-		upper = recKey(id, kind, to+1)
-	}
-	it.SetBounds(recKey(id, kind, lo), upper)
-	memDone := !snap.ok
-	for valid := it.First(); valid; valid = it.Next() {
-		_, _, start, ok := parseRecKey(it.Key())
-		if !ok {
-			continue
+// readObject emits id's rows with start in [from, to] (from on a window
+// start).
+func (r *Rollups) readObject(sc *readScratch, id uint32, res Resolution, from, to int64, fn func(uint32, *Row) error) error {
+	step := res.Millis()
+	last := res.WindowStart(to) + step - 1 // the samples of the windows
+	typ, err := r.db.ReadHead(id, from, last, &sc.h, func(gen uint64) error {
+		if sc.it != nil && sc.gen == gen {
+			return nil
 		}
-		if !memDone && start >= memStart {
-			memDone = true
-			if err := emitOpen(id, res, from, to, snap, row, fn); err != nil {
-				return err
+		sc.close()
+		var err error
+		sc.it, err = r.pdb.NewIter(&pebble.IterOptions{LowerBound: keyspaceLo, UpperBound: keyspaceHi})
+		sc.gen = gen
+		return err
+	})
+	if errors.Is(err, tsdb.ErrUnknownSeries) || errors.Is(err, tsdb.ErrWrongType) {
+		return nil // no rows
+	}
+	if err != nil {
+		return fmt.Errorf("aggregate: cannot read rollups of object %d: %w", id, err)
+	}
+	h := &sc.h
+	// Head rows, and the windows where head samples may replace stored ones.
+	sc.hr, sc.dirty = sc.hr[:0], sc.dirty[:0]
+	if len(h.TS) > 0 {
+		sc.q = foldQuarters(sc.q[:0], typ, h.TS, h.Nums)
+		switch res {
+		case Quarters:
+			sc.hr = append(sc.hr, sc.q...)
+		case Hours:
+			sc.hr = coarsen(sc.hr, sc.q, Hours)
+		case Days:
+			sc.hrh = coarsen(sc.hrh[:0], sc.q, Hours)
+			sc.hr = coarsen(sc.hr, sc.hrh, Days)
+		}
+		for _, ts := range h.TS {
+			if ts > h.StoredMax {
+				break
 			}
-			if start == memStart {
+			if w := res.WindowStart(ts); len(sc.dirty) == 0 || sc.dirty[len(sc.dirty)-1] != w {
+				sc.dirty = append(sc.dirty, w)
+			}
+		}
+	}
+	m := merger{r: r, id: id, res: res, hr: sc.hr, dirty: sc.dirty, fn: fn}
+	// Stored rows, merged with the head's.
+	if h.StoredMax >= from {
+		sc.lo = appendGroupKey(sc.lo[:0], res, id, res.groupStart(from))
+		sc.hi = appendGroupKey(sc.hi[:0], res, id, res.groupStart(to)+1)
+		it := sc.it
+		for valid := it.SeekGE(sc.lo); valid; valid = it.Next() {
+			k := it.Key()
+			if string(k) >= string(sc.hi) {
+				break
+			}
+			_, gs, ok := parseGroupKey(k)
+			if !ok {
 				continue
 			}
+			v, err := it.ValueAndErr()
+			if err != nil {
+				return err
+			}
+			err = walkGroup(res, gs, v, func(row *Row) error {
+				if row.Start < from || row.Start > to {
+					return nil
+				}
+				return m.stored(row)
+			})
+			if errors.Is(err, errBadGroup) || errors.Is(err, errBadRow) {
+				return &CorruptionError{Key: append([]byte(nil), k...),
+					Err: fmt.Errorf("object %d, group of %s from %s: %w", id, res, fmtTs(gs), err)}
+			}
+			if err != nil {
+				return err
+			}
 		}
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return err
-		}
-		if err := emitStored(id, res, from, to, start, v, it.Key(), row, fn); err != nil {
+		if err := it.Error(); err != nil {
 			return err
 		}
 	}
-	if err := it.Error(); err != nil {
+	return m.rest()
+}
+
+// merger walks stored rows and head rows of one object in window order.
+type merger struct {
+	r     *Rollups
+	id    uint32
+	res   Resolution
+	hr    []Row
+	dirty []int64
+	fn    func(uint32, *Row) error
+	row   Row
+}
+
+// stored emits the head windows before row, then row merged with the head.
+func (m *merger) stored(row *Row) error {
+	if err := m.headBefore(row.Start); err != nil {
 		return err
 	}
-	if !memDone {
-		return emitOpen(id, res, from, to, snap, row, fn)
+	if m.isDirty(row.Start) {
+		return m.recompute(row.Start)
 	}
-	return nil
+	m.row = *row
+	if len(m.hr) > 0 && m.hr[0].Start == row.Start {
+		m.row.Merge(&m.hr[0])
+		m.hr = m.hr[1:]
+	}
+	return m.fn(m.id, &m.row)
 }
 
-// maxStart bounds window starts (keys hold them as unsigned 64-bit).
-const maxStart = 1<<62 - 1
-
-func emitStored(id uint32, res Resolution, from, to, start int64, v, key []byte, row *Row, fn func(uint32, *Row) error) error {
-	switch res {
-	case Hours:
-		if err := decodeHourRow(row, start, v); err != nil {
-			return &CorruptionError{Key: append([]byte(nil), key...), Err: err}
+// headBefore emits the head rows and dirty windows before start.
+func (m *merger) headBefore(start int64) error {
+	for {
+		hs, ds := int64(maxStart+1), int64(maxStart+1)
+		if len(m.hr) > 0 {
+			hs = m.hr[0].Start
 		}
-		return fn(id, row)
-	case Days:
-		if err := decodeDayRecord(row, start, v); err != nil {
-			return &CorruptionError{Key: append([]byte(nil), key...), Err: err}
+		if len(m.dirty) > 0 {
+			ds = m.dirty[0]
 		}
-		return fn(id, row)
-	}
-	var q hourAcc
-	if err := decodeHourRecord(&q, start, v); err != nil {
-		return &CorruptionError{Key: append([]byte(nil), key...), Err: err}
-	}
-	return emitQuarters(id, from, to, &q, row, fn)
-}
-
-func emitQuarters(id uint32, from, to int64, q *hourAcc, row *Row, fn func(uint32, *Row) error) error {
-	for i := range q {
-		if q[i].Count == 0 || q[i].Start < from || q[i].Start > to {
+		w := min(hs, ds)
+		if w >= start {
+			return nil
+		}
+		if w == ds {
+			if err := m.recompute(w); err != nil {
+				return err
+			}
 			continue
 		}
-		*row = q[i]
-		if err := fn(id, row); err != nil {
+		m.row = m.hr[0]
+		m.hr = m.hr[1:]
+		if err := m.fn(m.id, &m.row); err != nil {
 			return err
 		}
 	}
-	return nil
 }
 
-func emitOpen(id uint32, res Resolution, from, to int64, snap *openSnap, row *Row, fn func(uint32, *Row) error) error {
-	switch res {
-	case Quarters:
-		return emitQuarters(id, from, to, &snap.q, row, fn)
-	case Hours:
-		if snap.hour < from || snap.hour > to {
-			return nil
-		}
-		*row = snap.q.row(snap.hour)
-	case Days:
-		if snap.day < from || snap.day > to {
-			return nil
-		}
-		*row = snap.dayAcc
-		row.Start = snap.day
-		hr := snap.q.row(snap.hour)
-		row.Merge(&hr)
+func (m *merger) isDirty(start int64) bool { return len(m.dirty) > 0 && m.dirty[0] == start }
+
+// recompute emits window start folded from raw data (head and blocks
+// merged) and drops it from the head rows and dirty windows.
+func (m *merger) recompute(start int64) error {
+	m.dirty = m.dirty[1:]
+	if len(m.hr) > 0 && m.hr[0].Start == start {
+		m.hr = m.hr[1:]
 	}
-	if row.Count == 0 {
+	it, err := m.r.db.Scan(m.id, start, start+m.res.Millis()-1)
+	if errors.Is(err, tsdb.ErrUnknownSeries) {
 		return nil
 	}
-	return fn(id, row)
+	if err != nil {
+		return err
+	}
+	m.row = Row{Start: start}
+	typ := it.Type()
+	for it.Next() {
+		v := it.Float()
+		if typ == tsdb.Int {
+			v = float64(it.Int())
+		}
+		if usable(v) {
+			m.row.Add(it.Timestamp(), v)
+		}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	m.r.m.windowRecomp.Inc()
+	if m.row.Count == 0 {
+		return nil
+	}
+	return m.fn(m.id, &m.row)
 }
+
+// rest emits what is left of the head after the stored rows.
+func (m *merger) rest() error { return m.headBefore(maxStart + 1) }
 
 func fmtTs(ts int64) string { return time.UnixMilli(ts).UTC().Format("2006-01-02T15:04:05.000Z") }

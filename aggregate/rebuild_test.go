@@ -79,12 +79,21 @@ func TestRebuild(t *testing.T) {
 	r := openRollups(t, db, Options{})
 	defer r.Close()
 	m := fillDirect(t, db, ids, 2)
-	pdb := db.Pebble()
-	if err := pdb.Set(recKey(2, recHour, ms("2026-04-02T05:00:00Z")), []byte{recordVer, 0xff}, pebble.Sync); err != nil {
+	if err := db.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if err := pdb.Set(recKey(77, recDay, ms("2026-04-02T00:00:00Z")), appendDayRecord(nil, &Row{Count: 1}), pebble.Sync); err != nil {
+	pdb := db.Pebble()
+	if err := pdb.Set(groupKey(Hours, 2, ms("2026-04-02T00:00:00Z")), []byte{groupVer, 0xff}, pebble.Sync); err != nil {
 		t.Fatal(err)
+	}
+	var stray group
+	stray.reset(Days, Days.groupStart(ms("2026-04-02T00:00:00Z")))
+	stray.rows[3].Add(stray.rows[3].Start, 1)
+	if err := pdb.Set(groupKey(Days, 77, stray.start), appendGroup(nil, &stray), pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Rows(context.Background(), []uint32{2}, Hours, 0, tsdb.MaxTimestamp, func(uint32, *Row) error { return nil }); err == nil {
+		t.Fatal("damaged group read without an error")
 	}
 	var calls []int
 	if err := r.Rebuild(context.Background(), func(done, total int) {
@@ -99,7 +108,7 @@ func TestRebuild(t *testing.T) {
 		t.Errorf("progress %v", calls)
 	}
 	checkRows(t, r, m, ids, "after Rebuild")
-	it, _ := pdb.NewIter(&pebble.IterOptions{LowerBound: objPrefix(77), UpperBound: objPrefixEnd(77)})
+	it, _ := pdb.NewIter(&pebble.IterOptions{LowerBound: objectLo(Days, 77), UpperBound: objectHi(Days, 77)})
 	if it.First() {
 		t.Error("rows of an object without a series survived Rebuild")
 	}
@@ -116,12 +125,20 @@ func TestCorruptRecord(t *testing.T) {
 	}
 	r := openRollups(t, db, Options{})
 	defer r.Close()
-	if err := db.Pebble().Set(recKey(1, recDay, ms("2026-04-02T00:00:00Z")), []byte{9, 1}, pebble.Sync); err != nil {
+	var b tsdb.Batch
+	b.AddFloat(1, ms("2026-04-02T10:00:00Z"), 1)
+	if err := r.Append(context.Background(), &b, tsdb.Reject); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Pebble().Set(groupKey(Days, 1, Days.groupStart(ms("2026-04-02T00:00:00Z"))), []byte{9, 1}, pebble.Sync); err != nil {
 		t.Fatal(err)
 	}
 	err := r.Rows(context.Background(), []uint32{1}, Days, 0, tsdb.MaxTimestamp, func(uint32, *Row) error { return nil })
 	var ce *CorruptionError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "object 1 at 2026-04-02T00:00:00.000Z") {
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "object 1, group of days from 2026-04-01T00:00:00.000Z") {
 		t.Fatalf("err %v", err)
 	}
 }
@@ -132,7 +149,7 @@ func TestMetricsRegistered(t *testing.T) {
 	r := openRollups(t, db, Options{})
 	var buf bytes.Buffer
 	r.Metrics().WritePrometheus(&buf)
-	for _, name := range []string{"tsgate_rollup_bytes", "tsgate_rollup_rows_written_total", `tsgate_rollup_recomputes_total{kind="day"}`} {
+	for _, name := range []string{"tsgate_rollup_bytes", "tsgate_rollup_groups_written_total", `tsgate_rollup_recomputes_total{kind="day"}`, `tsgate_rollup_recomputes_total{kind="window"}`, "tsgate_rollup_rebuilds_total"} {
 		if !strings.Contains(buf.String(), name) {
 			t.Errorf("%s missing from\n%s", name, buf.String())
 		}

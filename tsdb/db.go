@@ -59,6 +59,17 @@ type DB struct {
 
 	closed    atomic.Bool
 	closeOnce sync.Once
+
+	// obs sees every change of the blocks' content (observer.go); guarded
+	// by flushMu.
+	obs RowsObserver
+	gen atomic.Uint64 // raw-data generation (metaGenKey)
+	// commitMu orders commits that change derived keys (flushes, deletes,
+	// ApplyDerived: write-locked, each bumping rowsGen) with ReadHead
+	// (read-locked), so a reader sees a flushing head either as head or as
+	// committed blocks and rows, never as both.
+	commitMu sync.RWMutex
+	rowsGen  atomic.Uint64
 }
 
 // Open opens (creating if needed) the store in dir.
@@ -129,6 +140,10 @@ func open(dir string, opts Options, lock *pebble.Lock) (*DB, error) {
 	if err := db.checkFormat(); err != nil {
 		_ = pdb.Close()
 		return nil, err
+	}
+	if err := db.loadGeneration(); err != nil {
+		_ = pdb.Close()
+		return nil, fmt.Errorf("tsdb: cannot read generation in %s: %w", dir, err)
 	}
 	if err := db.loadAllSeries(); err != nil {
 		_ = pdb.Close()

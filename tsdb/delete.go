@@ -28,13 +28,30 @@ func (db *DB) DeleteObject(id uint32) error {
 	defer pb.Close()
 	_ = pb.DeleteRange(blockPrefix(id), blockPrefixEnd(id), nil)
 	_ = pb.DeleteRange(seriesPrefix(id), seriesPrefixEnd(id), nil)
+	gen, err := db.nextGenLocked(pb)
+	if err != nil {
+		return err
+	}
+	if db.obs != nil {
+		d := &DeleteView{Batch: pb, Gen: gen, ID: id, Whole: true, db: db}
+		if s != nil {
+			d.Type = s.typ
+		}
+		if err := db.obs.ObserveDelete(d); err != nil {
+			return fmt.Errorf("tsdb: delete observer: %w", err)
+		}
+	}
 	// Apply under the object's lock (appends see the series deleted at
 	// once), wait for the fsync after releasing it.
+	db.commitMu.Lock()
+	defer db.commitMu.Unlock()
 	db.lockOne(id)
 	if err := db.pdb.ApplyNoSyncWait(pb, pebble.Sync); err != nil {
 		db.unlockOne(id)
 		return fmt.Errorf("tsdb: cannot delete object %d: %w", id, err)
 	}
+	db.gen.Store(gen)
+	db.rowsGen.Add(1)
 	db.blocks.Add(-nb)
 	if s != nil {
 		s.deleted = true
@@ -99,8 +116,19 @@ func (db *DB) DeleteRange(id uint32, from, to int64) error {
 	if err != nil {
 		return err
 	}
+	gen, err := db.nextGenLocked(pb)
+	if err != nil {
+		return err
+	}
+	if db.obs != nil {
+		if err := db.obs.ObserveDelete(&DeleteView{Batch: pb, Gen: gen, ID: id, Type: s.typ, From: from, To: to, db: db}); err != nil {
+			return fmt.Errorf("tsdb: delete observer: %w", err)
+		}
+	}
 	// Under the lock: the head's part, the WAL record, the apply; the fsync
 	// is awaited after unlocking, as in Append.
+	db.commitMu.Lock()
+	defer db.commitMu.Unlock()
 	db.lockOne(id)
 	if s.deleted {
 		db.unlockOne(id)
@@ -137,6 +165,8 @@ func (db *DB) DeleteRange(id uint32, from, to int64) error {
 		db.unlockOne(id)
 		return fmt.Errorf("tsdb: cannot delete range of object %d: %w", id, err)
 	}
+	db.gen.Store(gen)
+	db.rowsGen.Add(1)
 	db.walBytes.Add(int64(len(rec)))
 	db.blocks.Add(nbDelta)
 	db.applyDeleteRangeLocked(s, d)

@@ -53,6 +53,7 @@ type frozenSeries struct {
 	smallSince int64
 	reads      uint64
 	rdirty     bool
+	prevMax    int64 // blkMax before the cut
 }
 
 // Flush writes the head to blocks: one Pebble batch, committed with Sync,
@@ -89,6 +90,8 @@ func (db *DB) flushLocked() error {
 			f.c = s.frozen
 		}
 		if f.c != nil {
+			f.prevMax = s.blkMax
+			s.cutBlkMax, s.frozenCommitted = s.blkMax, false
 			f.late = f.c.ts[0] <= s.blkMax // overlaps earlier blocks
 			if f.c.len() < db.opts.MaxBlockSamples/4 {
 				// Small blocks pile up when many objects share the head:
@@ -156,8 +159,45 @@ func (db *DB) flushLocked() error {
 	if err := pb.Set(metaSeqKey, binary.BigEndian.AppendUint64(nil, bseq), nil); err != nil {
 		return db.unfreeze(list, err)
 	}
-	if err := pb.Commit(pebble.Sync); err != nil {
+	gen := db.gen.Load()
+	if nSamples > 0 {
+		var err error
+		if gen, err = db.nextGenLocked(pb); err != nil {
+			return db.unfreeze(list, err)
+		}
+		if db.obs != nil {
+			fv := &FlushView{Batch: pb, Gen: gen, db: db}
+			for _, f := range list {
+				if f.c != nil {
+					fv.Series = append(fv.Series, FlushedSeries{ID: f.s.id, Type: f.s.typ, TS: f.c.ts, Nums: f.c.nums, PrevMax: f.prevMax, c: f.c})
+				}
+			}
+			if err := db.obs.ObserveFlush(fv); err != nil {
+				return db.unfreeze(list, fmt.Errorf("tsdb: flush observer: %w", err))
+			}
+		}
+	}
+	// Applied under commitMu (ReadHead sees the frozen heads either as head
+	// or as committed blocks), synced after it.
+	db.commitMu.Lock()
+	err := db.pdb.ApplyNoSyncWait(pb, pebble.Sync)
+	if err == nil {
+		for _, f := range list {
+			if f.c != nil {
+				f.s.frozenCommitted = true
+			}
+		}
+		db.gen.Store(gen)
+		db.rowsGen.Add(1)
+	}
+	db.commitMu.Unlock()
+	if err != nil {
 		return db.unfreeze(list, fmt.Errorf("tsdb: cannot commit flush: %w", err))
+	}
+	if err := pb.SyncWait(); err != nil {
+		// Pebble cannot continue after a failed WAL sync; the frozen heads
+		// stay until Close (their WAL records are replayed at the next Open).
+		return fmt.Errorf("tsdb: cannot sync flush: %w", err)
 	}
 	// 3. Blocks are durable: drop the frozen heads.
 	db.lockAll()

@@ -37,6 +37,10 @@ type series struct {
 	// with the stats at each flush; deletes only shrink the true range): a
 	// late sample outside them needs no block lookup. blkMin > blkMax: none.
 	blkMin, blkMax int64
+	// cutBlkMax is blkMax before the running flush's cut; frozenCommitted
+	// tells whether that flush's batch is applied (observer.go: ReadHead).
+	cutBlkMax       int64
+	frozenCommitted bool
 	// Small flushed blocks since the last background merge (flush cut only).
 	smallFlushes int
 	smallSince   int64

@@ -1,0 +1,380 @@
+package aggregate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/tsgate/tsgate/tsdb"
+)
+
+// flushScratch is reused across observed operations (tsdb serializes them).
+type flushScratch struct {
+	groups []*group // touched groups of the current object
+	spare  []*group
+	q, h   []Row // quarter and hour rows
+	d      []Row // day rows
+	days   []int64
+	buf    []byte
+	key    []byte
+}
+
+// get returns the group (res, start) of the current object, loading it from
+// Pebble when load is set (it may hold rows) or starting it empty.
+func (fs *flushScratch) get(pdb *pebble.DB, id uint32, res Resolution, start int64, load bool) (*group, error) {
+	for _, g := range fs.groups {
+		if g.res == res && g.start == start {
+			return g, nil
+		}
+	}
+	var g *group
+	if n := len(fs.spare); n > 0 {
+		g, fs.spare = fs.spare[n-1], fs.spare[:n-1]
+	} else {
+		g = new(group)
+	}
+	g.reset(res, start)
+	fs.groups = append(fs.groups, g)
+	if !load {
+		return g, nil
+	}
+	fs.key = appendGroupKey(fs.key[:0], res, id, start)
+	v, c, err := pdb.Get(fs.key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return g, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("aggregate: cannot read rollup group: %w", err)
+	}
+	defer c.Close()
+	if err := decodeGroup(g, res, start, v); err != nil {
+		return nil, &CorruptionError{Key: append([]byte(nil), fs.key...), Err: err}
+	}
+	return g, nil
+}
+
+// write puts the changed groups of object id into pb and forgets them.
+func (fs *flushScratch) write(pb *pebble.Batch, id uint32, m *rollupMetrics) error {
+	for _, g := range fs.groups {
+		if g.changed {
+			fs.key = appendGroupKey(fs.key[:0], g.res, id, g.start)
+			var err error
+			if g.empty() {
+				err = pb.Delete(fs.key, nil)
+			} else {
+				fs.buf = appendGroup(fs.buf[:0], g)
+				err = pb.Set(fs.key, fs.buf, nil)
+				m.groups.Inc()
+			}
+			if err != nil {
+				return err
+			}
+		}
+		fs.spare = append(fs.spare, g)
+	}
+	clear(fs.groups)
+	fs.groups = fs.groups[:0]
+	return nil
+}
+
+// setDay replaces the rows of day d (all three resolutions) by quarters
+// (the day's quarter rows, ascending; possibly none).
+func (r *Rollups) setDay(id uint32, d int64, quarters []Row) error {
+	fs := &r.fl
+	gq, err := fs.get(r.pdb, id, Quarters, d, false)
+	if err != nil {
+		return err
+	}
+	gq.changed = true
+	for i := range quarters {
+		gq.set(&quarters[i])
+	}
+	gh, err := fs.get(r.pdb, id, Hours, d, false)
+	if err != nil {
+		return err
+	}
+	gh.changed = true
+	fs.h = coarsen(fs.h[:0], quarters, Hours)
+	for i := range fs.h {
+		gh.set(&fs.h[i])
+	}
+	gd, err := fs.get(r.pdb, id, Days, Days.groupStart(d), true)
+	if err != nil {
+		return err
+	}
+	day := Row{Start: d}
+	for i := range fs.h {
+		day.Merge(&fs.h[i])
+	}
+	gd.set(&day)
+	r.m.dayRecomp.Inc()
+	return nil
+}
+
+// mergeRows folds quarter rows of samples new to the stored rows (all later
+// than what they hold: prevMax) into the groups.
+func (r *Rollups) mergeRows(id uint32, quarters []Row, prevMax int64) error {
+	fs := &r.fl
+	fs.h = coarsen(fs.h[:0], quarters, Hours)
+	fs.d = coarsen(fs.d[:0], fs.h, Days)
+	for _, set := range [...]struct {
+		res  Resolution
+		rows []Row
+	}{{Quarters, quarters}, {Hours, fs.h}, {Days, fs.d}} {
+		for i := range set.rows {
+			gs := set.res.groupStart(set.rows[i].Start)
+			g, err := fs.get(r.pdb, id, set.res, gs, gs <= prevMax)
+			if err != nil {
+				return err
+			}
+			g.merge(&set.rows[i])
+		}
+	}
+	return nil
+}
+
+// ObserveFlush implements tsdb.RowsObserver: the rows of every flushed
+// numeric series are brought to what the blocks will hold, in the flush's
+// batch. Samples above the series' previous block maximum are folded into
+// the stored rows (Chan); the UTC days holding samples at or below it (late
+// data, overwrites) are recomputed from the blocks merged with the flush.
+func (r *Rollups) ObserveFlush(f *tsdb.FlushView) error {
+	fs := &r.fl
+	for i := range f.Series {
+		s := &f.Series[i]
+		if s.Type != tsdb.Float && s.Type != tsdb.Int {
+			continue
+		}
+		k := sort.Search(len(s.TS), func(j int) bool { return s.TS[j] > s.PrevMax })
+		fs.days = fs.days[:0]
+		for _, ts := range s.TS[:k] {
+			if d := dayStart(ts); len(fs.days) == 0 || fs.days[len(fs.days)-1] != d {
+				fs.days = append(fs.days, d)
+			}
+		}
+		for _, d := range fs.days {
+			it, err := f.Scan(i, d, d+dayMs-1)
+			if err != nil {
+				return err
+			}
+			if fs.q, err = scanQuarters(fs.q[:0], it, 1, 0); err != nil {
+				return err
+			}
+			if err := r.setDay(s.ID, d, fs.q); err != nil {
+				return err
+			}
+		}
+		if n := len(fs.days); n > 0 {
+			// Samples of the last recomputed day are in it already.
+			last := fs.days[n-1]
+			for k < len(s.TS) && dayStart(s.TS[k]) == last {
+				k++
+			}
+		}
+		if k < len(s.TS) {
+			fs.q = foldQuarters(fs.q[:0], s.Type, s.TS[k:], s.Nums[k:])
+			if err := r.mergeRows(s.ID, fs.q, s.PrevMax); err != nil {
+				return err
+			}
+		}
+		if err := fs.write(f.Batch, s.ID, r.m); err != nil {
+			return err
+		}
+	}
+	return setGen(f.Batch, f.Gen)
+}
+
+// ObserveDelete implements tsdb.RowsObserver: DeleteObject deletes every
+// row of the object; DeleteRange deletes the rows of the days inside the
+// range and recomputes the (at most two) days it cuts, in the delete's batch.
+func (r *Rollups) ObserveDelete(d *tsdb.DeleteView) error {
+	pb := d.Batch
+	if d.Whole || (d.Type != tsdb.Float && d.Type != tsdb.Int) {
+		for _, res := range allResolutions {
+			if err := pb.DeleteRange(objectLo(res, d.ID), objectHi(res, d.ID), nil); err != nil {
+				return err
+			}
+		}
+		return setGen(pb, d.Gen)
+	}
+	from, to := max(d.From, 0), min(d.To, tsdb.MaxTimestamp)
+	if from > to {
+		return setGen(pb, d.Gen)
+	}
+	// Whole days inside [from, to]: [first, last] (day starts).
+	first, last := dayStart(from), dayStart(to)
+	cutFirst, cutLast := first < from, to-last != dayMs-1
+	if cutFirst {
+		first += dayMs
+	}
+	if cutLast {
+		last -= dayMs
+	}
+	fs := &r.fl
+	if first <= last {
+		for _, res := range []Resolution{Quarters, Hours} {
+			if err := pb.DeleteRange(groupKey(res, d.ID, first), groupKey(res, d.ID, last+dayMs), nil); err != nil {
+				return err
+			}
+		}
+		// Day groups: whole ones by range, the two edge ones slot by slot.
+		g0, g1 := Days.groupStart(first), Days.groupStart(last)
+		inner0, inner1 := g0, g1+Days.groupSpan()
+		if g0 < first {
+			inner0 += Days.groupSpan()
+		}
+		if last+dayMs < inner1 {
+			inner1 -= Days.groupSpan()
+		}
+		if inner0 < inner1 {
+			if err := pb.DeleteRange(groupKey(Days, d.ID, inner0), groupKey(Days, d.ID, inner1), nil); err != nil {
+				return err
+			}
+		}
+		for _, gs := range [2]int64{g0, g1} {
+			if gs >= inner0 && gs < inner1 {
+				continue
+			}
+			g, err := fs.get(r.pdb, d.ID, Days, gs, true)
+			if err != nil {
+				return err
+			}
+			for day := max(first, gs); day <= last && day < gs+Days.groupSpan(); day += dayMs {
+				g.set(&Row{Start: day})
+			}
+		}
+	}
+	// The days the range cuts, recomputed without the deleted samples.
+	fs.days = fs.days[:0]
+	if cutFirst {
+		fs.days = append(fs.days, dayStart(from))
+	}
+	if cutLast && (len(fs.days) == 0 || fs.days[0] != dayStart(to)) {
+		fs.days = append(fs.days, dayStart(to))
+	}
+	for _, day := range fs.days {
+		it, err := d.Scan(day, day+dayMs-1)
+		if err != nil {
+			return err
+		}
+		if fs.q, err = scanQuarters(fs.q[:0], it, from, to); err != nil {
+			return err
+		}
+		if err := r.setDay(d.ID, day, fs.q); err != nil {
+			return err
+		}
+	}
+	fs.days = fs.days[:0]
+	if err := fs.write(pb, d.ID, r.m); err != nil {
+		return err
+	}
+	return setGen(pb, d.Gen)
+}
+
+// Rebuild recomputes every row from raw data: the rollup keyspace is
+// cleared and each numeric series' flushed samples are folded again.
+// progress, if not nil, is called after each object with the objects done
+// and the total. Flushes wait meanwhile (appends continue into the head
+// until its budget is spent); it is meant for `tsgate admin rebuild-rollups`
+// on a stopped server.
+func (r *Rollups) Rebuild(ctx context.Context, progress func(done, total int)) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if r.closed.Load() {
+		return ErrClosed
+	}
+	return r.db.Exclusive(func() error {
+		return r.rebuildLocked(ctx, progress, r.db.RawGeneration())
+	})
+}
+
+// rebuildLocked is Rebuild with tsdb's structural lock held. The version
+// and generation keys are written last: a crash midway leaves a keyspace
+// without a version, which the next Open rebuilds.
+func (r *Rollups) rebuildLocked(ctx context.Context, progress func(done, total int), gen uint64) error {
+	var ids []uint32
+	r.db.ForEachSeries(func(id uint32, t tsdb.ValueType) bool {
+		if t == tsdb.Float || t == tsdb.Int {
+			ids = append(ids, id)
+		}
+		return true
+	})
+	pb := r.pdb.NewBatch()
+	defer func() { pb.Close() }()
+	if err := pb.DeleteRange(keyspaceLo, keyspaceHi, nil); err != nil {
+		return err
+	}
+	commit := func() error {
+		err := r.db.ApplyDerived(pb)
+		pb.Close()
+		pb = r.pdb.NewBatch()
+		if err != nil {
+			return fmt.Errorf("aggregate: cannot write rebuilt rows: %w", err)
+		}
+		return nil
+	}
+	if err := commit(); err != nil {
+		return err
+	}
+	fs := &r.fl
+	for n, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		it, err := r.db.ScanBlocks(id, 0, tsdb.MaxTimestamp)
+		if errors.Is(err, tsdb.ErrUnknownSeries) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fs.q, err = scanQuarters(fs.q[:0], it, 1, 0); err != nil {
+			return err
+		}
+		for i := 0; i < len(fs.q); {
+			d := dayStart(fs.q[i].Start)
+			j := i
+			for j < len(fs.q) && fs.q[j].Start < d+dayMs {
+				j++
+			}
+			if err := r.setDay(id, d, fs.q[i:j]); err != nil {
+				return err
+			}
+			i = j
+		}
+		if err := fs.write(pb, id, r.m); err != nil {
+			return err
+		}
+		if pb.Len() >= 4<<20 {
+			if err := commit(); err != nil {
+				return err
+			}
+		}
+		if progress != nil {
+			progress(n+1, len(ids))
+		}
+	}
+	if err := pb.Set(versionKey, []byte{formatVer}, nil); err != nil {
+		return err
+	}
+	if err := setGen(pb, gen); err != nil {
+		return err
+	}
+	r.m.rebuilds.Inc()
+	return commit()
+}
+
+// CorruptionError reports a rollup group that cannot be decoded.
+type CorruptionError struct {
+	Key []byte
+	Err error
+}
+
+func (e *CorruptionError) Error() string {
+	return fmt.Sprintf("aggregate: corrupt rollup group %x: %v", e.Key, e.Err)
+}
+
+func (e *CorruptionError) Unwrap() error { return e.Err }
