@@ -190,9 +190,13 @@ func TestOBJ_UGA002_OBJ_ALL002_WriteOnlyEnabledAndDisableRevokesTokens(t *testin
 			t.Fatalf("token rejected on the %s", pass)
 		}
 	}
+	epoch := e.acl.TokenEpoch()
 	ok(t, e.acl.SetObjectEnabled(adm, o, false))
 	if e.acl.CheckTokenString(o, tok.Secret) {
 		t.Fatal("token of a disabled object accepted")
+	}
+	if e.acl.TokenEpoch() == epoch {
+		t.Fatal("TokenEpoch did not move when an object was disabled")
 	}
 	wantRights(t, e, adm, o, "r-m") // owner admins still edit a disabled object's metadata
 	wantErr(t, e.acl.SetObjectEnabled(adm, o, false), ErrUnchanged)
@@ -819,9 +823,13 @@ func TestTOK_UGA001_Tokens(t *testing.T) {
 	if !e.acl.CheckTokenString(o, toks[0].Secret) || e.acl.CheckTokenString(o+1, toks[0].Secret) || e.acl.CheckTokenString(o, "x") {
 		t.Fatal("token check")
 	}
+	epoch := e.acl.TokenEpoch()
 	ok(t, e.acl.DeleteToken(adm, o, toks[0].ID))
 	if e.acl.CheckTokenString(o, toks[0].Secret) {
 		t.Fatal("deleted token still works (cache not evicted)")
+	}
+	if e.acl.TokenEpoch() == epoch {
+		t.Fatal("TokenEpoch did not move when a token was deleted")
 	}
 	if !e.acl.CheckTokenString(o, toks[1].Secret) {
 		t.Fatal("the other token stopped")

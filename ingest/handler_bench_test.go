@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -14,7 +15,9 @@ import (
 
 	"github.com/tsgate/tsgate/api"
 	"github.com/tsgate/tsgate/bench/dataset"
+	"github.com/tsgate/tsgate/ingest"
 	"github.com/tsgate/tsgate/server/servertest"
+	"github.com/tsgate/tsgate/tsdb"
 )
 
 const (
@@ -102,12 +105,45 @@ func bodies(ids []uint32, toks []string, round int, line bool) [][]byte {
 	return out
 }
 
+// appendMode selects what the benchmarked handler appends through.
+type appendMode int
+
+const (
+	appendNode appendMode = iota // the node's own: rollups over tsdb, fsync'd
+	appendTSDB                   // the bare tsdb.DB (no rollups), fsync'd
+	appendNone                   // a no-op: only the HTTP, parse, auth and batch layers
+)
+
+// noAppend is an ingest.Appender that stores nothing, so that a benchmark measures ingest's
+// own layers (routing, auth, parsing, token checks, type checks, batch building, response)
+// without the storage's CPU and fsync waits hiding them.
+type noAppend struct{}
+
+func (noAppend) Append(context.Context, *tsdb.Batch, tsdb.Duplicates) error { return nil }
+
+// handlerFor returns the request handler of nd, or one with the same routes whose ingest
+// appends through mode's Appender.
+func handlerFor(nd *servertest.Node, mode appendMode) fasthttp.RequestHandler {
+	if mode == appendNode {
+		return nd.N.API.Handler()
+	}
+	s := api.New(api.Options{})
+	deps := api.Deps{ACL: nd.N.ACL, Catalog: nd.N.Catalog, DB: nd.N.DB}
+	api.Mount(s, deps)
+	var app ingest.Appender = noAppend{}
+	if mode == appendTSDB {
+		app = nd.N.DB
+	}
+	ingest.Mount(s, deps, ingest.Options{Appender: app})
+	return s.Handler()
+}
+
 // benchmarkIngest posts rounds of 5000-sample requests through the real handler tree in
-// process (parse, authorize, type-check, durable append with fsync and group commit; no
-// network) from benchWriters goroutines.
-func benchmarkIngest(b *testing.B, line bool) {
+// process (parse, authorize, type-check, append through mode; no network) from benchWriters
+// goroutines.
+func benchmarkIngest(b *testing.B, line bool, mode appendMode) {
 	nd, ids, toks, secret := benchWorld(b)
-	h := nd.N.API.Handler()
+	h := handlerFor(nd, mode)
 	path := "/objects/values?response=count"
 	if line {
 		path = "/write?precision=ms"
@@ -163,8 +199,18 @@ func benchmarkIngest(b *testing.B, line bool) {
 	b.ReportMetric(0, "ns/op")
 }
 
-func BenchmarkIngestHandlerJSON(b *testing.B) { benchmarkIngest(b, false) }
-func BenchmarkIngestHandlerLine(b *testing.B) { benchmarkIngest(b, true) }
+// BenchmarkIngestHandler*: the whole node in process (durable appends, rollups).
+func BenchmarkIngestHandlerJSON(b *testing.B) { benchmarkIngest(b, false, appendNode) }
+func BenchmarkIngestHandlerLine(b *testing.B) { benchmarkIngest(b, true, appendNode) }
+
+// BenchmarkIngestLayers*: the same requests with a no-op Appender — the CPU of ingest's share
+// (routing, auth, body, parse, token and type checks, batch, response) alone.
+func BenchmarkIngestLayersJSON(b *testing.B) { benchmarkIngest(b, false, appendNone) }
+func BenchmarkIngestLayersLine(b *testing.B) { benchmarkIngest(b, true, appendNone) }
+
+// BenchmarkIngestTSDB*: appends to the bare tsdb (no rollups).
+func BenchmarkIngestTSDBJSON(b *testing.B) { benchmarkIngest(b, false, appendTSDB) }
+func BenchmarkIngestTSDBLine(b *testing.B) { benchmarkIngest(b, true, appendTSDB) }
 
 // cpuTime is the process's user + system CPU time.
 func cpuTime() time.Duration {

@@ -119,6 +119,7 @@ func (h *Handler) measures(ctx *fasthttp.RequestCtx, single bool) {
 	snap := h.objects.snapshot()
 	st.startRequest(len(snap.objs))
 	keep := h.keep.forRequest(now)
+	epoch := h.acl.TokenEpoch()
 	for i := range ms {
 		m := &ms[i]
 		// a. future skew
@@ -129,7 +130,7 @@ func (h *Handler) measures(ctx *fasthttp.RequestCtx, single bool) {
 		}
 		// b. the (objectId, token) pair
 		var info *objectInfo
-		if m.ObjectID <= math.MaxUint32 && h.acl.CheckToken(uint32(m.ObjectID), m.Token) {
+		if m.ObjectID <= math.MaxUint32 && snap.checkToken(h.acl, epoch, uint32(m.ObjectID), m.Token) {
 			info = snap.get(uint32(m.ObjectID))
 		}
 		if info == nil {

@@ -38,6 +38,9 @@ type Config struct {
 	MaxBodyBytes int
 	// MaxMeasures caps the measures or lines of one write request (0 = 100 000).
 	MaxMeasures int
+	// BackpressureWait is how long a write waits for head room (a flush) when the head is
+	// over twice HeadBytes before it is answered 429 with Retry-After (0 = 2 s).
+	BackpressureWait time.Duration
 	// MinFreeDisk is the free space (bytes) below which writes are refused with 503; 0 means
 	// 128 MiB, negative disables the guard.
 	MinFreeDisk int64
@@ -142,7 +145,7 @@ func Open(cfg Config) (*Node, error) {
 	// Every write goes through the rollups (they update before the ack), every rollup read
 	// comes from their stored rows.
 	ingest.Mount(n.API, deps, ingest.Options{MaxMeasures: cfg.MaxMeasures, MaxBodyBytes: cfg.MaxBodyBytes,
-		Logger: log, Metrics: n.Metrics, Appender: n.Rollups})
+		BackpressureWait: cfg.BackpressureWait, Logger: log, Metrics: n.Metrics, Appender: n.Rollups})
 	query.Mount(n.API, deps, query.Options{Logger: log, Metrics: n.Metrics, MaxQueryPoints: cfg.MaxQueryPoints, Rollups: query.AggregateRollups{R: n.Rollups}})
 	n.wg.Add(2)
 	go n.purgeExpiredKeys(24 * time.Hour)

@@ -28,7 +28,18 @@ type Node struct {
 // hash cost), serves it on 127.0.0.1 and logs admin in. It stops when the test ends.
 func Start(t testing.TB) *Node {
 	t.Helper()
-	n, err := server.Open(server.Config{DataDir: t.TempDir(), AdminPassword: "admin-pw", PasswordCost: 4, MinFreeDisk: -1})
+	return StartWith(t, nil)
+}
+
+// StartWith is Start with configure, when not nil, applied to the node's configuration
+// before it opens (e.g. a tiny HeadBytes to reach backpressure).
+func StartWith(t testing.TB, configure func(*server.Config)) *Node {
+	t.Helper()
+	cfg := server.Config{DataDir: t.TempDir(), AdminPassword: "admin-pw", PasswordCost: 4, MinFreeDisk: -1}
+	if configure != nil {
+		configure(&cfg)
+	}
+	n, err := server.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
