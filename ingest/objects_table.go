@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"crypto/subtle"
 	"sync"
 	"sync/atomic"
 
@@ -44,7 +45,7 @@ type verifiedToken struct {
 
 // checkToken reports whether token is a valid token of object id, epoch being
 // acl.TokenEpoch() read before. A pair verified under the same epoch costs one load and
-// a 32-byte compare; anything else asks acl.CheckToken (its sharded map, or a SHA-256
+// a 32-byte constant-time compare (it is a secret); anything else asks acl.CheckToken (its sharded map, or a SHA-256
 // the first time) and remembers the answer. Deleting a token, or disabling or deleting its
 // object, moves the epoch, so the next request checks again (bbdata-v2.md §3.4).
 //
@@ -58,7 +59,7 @@ func (s *objectSnapshot) checkToken(a *acl.ACL, epoch uint64, id uint32, token [
 	var slot *atomic.Pointer[verifiedToken]
 	if int(id) < len(s.tokens) {
 		slot = &s.tokens[id]
-		if v := slot.Load(); v != nil && v.epoch == epoch && v.tok == [32]byte(token) {
+		if v := slot.Load(); v != nil && v.epoch == epoch && subtle.ConstantTimeCompare(v.tok[:], token) == 1 {
 			return true
 		}
 	}

@@ -112,7 +112,7 @@ func (db *DB) nextGenLocked(pb *pebble.Batch) (uint64, error) {
 	return g, pb.Set(metaGenKey, binary.BigEndian.AppendUint64(nil, g), nil)
 }
 
-// SetRowsObserver attaches o (nil detaches). attach runs first with the DB's
+// SetRowsObserver attaches o (nil detaches); one observer at a time. attach runs first with the DB's
 // structural lock held — no flush, compaction or delete runs meanwhile — and
 // the current generation, so an observer can bring its derived data up to
 // date (Exclusive-style) before the first observed operation. An error from
@@ -120,6 +120,9 @@ func (db *DB) nextGenLocked(pb *pebble.Batch) (uint64, error) {
 func (db *DB) SetRowsObserver(o RowsObserver, attach func(gen uint64) error) error {
 	db.flushMu.Lock()
 	defer db.flushMu.Unlock()
+	if o != nil && db.obs != nil {
+		return errors.New("tsdb: a rows observer is already attached")
+	}
 	if attach != nil {
 		if err := attach(db.gen.Load()); err != nil {
 			return err
