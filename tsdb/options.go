@@ -24,7 +24,9 @@ type Options struct {
 	HeadBytes int64
 	// MaxBlockSamples caps the samples of one block. 0 means 8192; at most 65536.
 	MaxBlockSamples int
-	// PebbleCacheBytes is Pebble's block cache size. 0 means 64 MiB.
+	// PebbleCacheBytes is Pebble's block cache size, beyond the memtables
+	// (Pebble counts those against its cache; Open adds room for them). 0
+	// means 64 MiB.
 	PebbleCacheBytes int64
 }
 
