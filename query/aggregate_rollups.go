@@ -9,8 +9,8 @@ import (
 	"github.com/tsgate/tsgate/tsdb"
 )
 
-// AggregateRollups serves the rows the aggregate package maintains on the write path (the
-// node sets Options.Rollups to it once ingest appends through aggregate.Rollups.Append).
+// AggregateRollups serves the rows the aggregate package keeps (computed at tsdb's flushes,
+// the head folded in at read: docs/decisions/0013); the node sets Options.Rollups to it.
 // Int objects' min, max, first, last and sum are converted back to integers (exact below
 // 2^53, where aggregate's float64 row holds them exactly).
 type AggregateRollups struct{ R *aggregate.Rollups }
