@@ -8,9 +8,9 @@ import (
 //
 //	r v                       keyspace format version
 //	r g                       raw-data generation the rows reflect (tsdb.DB.RawGeneration)
-//	r q id(BE u32) start(BE u64)  quarter group: the 96 quarters of one UTC day
+//	r q id(BE u32) start(BE u64)  quarter group: the 24 quarters of 6 hours (UTC)
 //	r h id(BE u32) start(BE u64)  hour group: the 24 hours of one UTC day
-//	r d id(BE u32) start(BE u64)  day group: 32 days from start (a multiple of 32 days)
+//	r d id(BE u32) start(BE u64)  day group: one UTC day's row
 const (
 	prefix          = 'r'
 	kindVersion     = 'v'
@@ -39,10 +39,13 @@ func (r Resolution) kind() byte {
 	return 'd'
 }
 
-// groupSpan is the time one group of res covers.
+// groupSpan is the time one group of res covers; it divides a UTC day, so
+// a day's rows are whole groups. Small groups keep what a flush rewrites
+// small: the group holding the previous flush's last window is read and
+// written again.
 func (r Resolution) groupSpan() int64 {
-	if r == Days {
-		return daysPerDayGroup * dayMs
+	if r == Quarters {
+		return 6 * hourMs
 	}
 	return dayMs
 }

@@ -80,35 +80,31 @@ func (fs *flushScratch) write(pb *pebble.Batch, id uint32, m *rollupMetrics) err
 }
 
 // setDay replaces the rows of day d (all three resolutions) by quarters
-// (the day's quarter rows, ascending; possibly none).
+// (the day's quarter rows, ascending; possibly none). Groups divide a day,
+// so no stored group needs reading.
 func (r *Rollups) setDay(id uint32, d int64, quarters []Row) error {
 	fs := &r.fl
-	gq, err := fs.get(r.pdb, id, Quarters, d, false)
-	if err != nil {
-		return err
-	}
-	gq.changed = true
-	for i := range quarters {
-		gq.set(&quarters[i])
-	}
-	gh, err := fs.get(r.pdb, id, Hours, d, false)
-	if err != nil {
-		return err
-	}
-	gh.changed = true
 	fs.h = coarsen(fs.h[:0], quarters, Hours)
-	for i := range fs.h {
-		gh.set(&fs.h[i])
+	fs.d = coarsen(fs.d[:0], fs.h, Days)
+	for _, set := range [...]struct {
+		res  Resolution
+		rows []Row
+	}{{Quarters, quarters}, {Hours, fs.h}, {Days, fs.d}} {
+		for gs := d; gs < d+dayMs; gs += set.res.groupSpan() {
+			g, err := fs.get(r.pdb, id, set.res, gs, false)
+			if err != nil {
+				return err
+			}
+			g.changed = true // written (or deleted) even when it stays empty
+		}
+		for i := range set.rows {
+			g, err := fs.get(r.pdb, id, set.res, set.res.groupStart(set.rows[i].Start), false)
+			if err != nil {
+				return err
+			}
+			g.set(&set.rows[i])
+		}
 	}
-	gd, err := fs.get(r.pdb, id, Days, Days.groupStart(d), true)
-	if err != nil {
-		return err
-	}
-	day := Row{Start: d}
-	for i := range fs.h {
-		day.Merge(&fs.h[i])
-	}
-	gd.set(&day)
 	r.m.dayRecomp.Inc()
 	return nil
 }
@@ -214,35 +210,9 @@ func (r *Rollups) ObserveDelete(d *tsdb.DeleteView) error {
 	}
 	fs := &r.fl
 	if first <= last {
-		for _, res := range []Resolution{Quarters, Hours} {
+		for _, res := range allResolutions { // groups divide days
 			if err := pb.DeleteRange(groupKey(res, d.ID, first), groupKey(res, d.ID, last+dayMs), nil); err != nil {
 				return err
-			}
-		}
-		// Day groups: whole ones by range, the two edge ones slot by slot.
-		g0, g1 := Days.groupStart(first), Days.groupStart(last)
-		inner0, inner1 := g0, g1+Days.groupSpan()
-		if g0 < first {
-			inner0 += Days.groupSpan()
-		}
-		if last+dayMs < inner1 {
-			inner1 -= Days.groupSpan()
-		}
-		if inner0 < inner1 {
-			if err := pb.DeleteRange(groupKey(Days, d.ID, inner0), groupKey(Days, d.ID, inner1), nil); err != nil {
-				return err
-			}
-		}
-		for _, gs := range [2]int64{g0, g1} {
-			if gs >= inner0 && gs < inner1 {
-				continue
-			}
-			g, err := fs.get(r.pdb, d.ID, Days, gs, true)
-			if err != nil {
-				return err
-			}
-			for day := max(first, gs); day <= last && day < gs+Days.groupSpan(); day += dayMs {
-				g.set(&Row{Start: day})
 			}
 		}
 	}

@@ -88,7 +88,7 @@ func TestRebuild(t *testing.T) {
 	}
 	var stray group
 	stray.reset(Days, Days.groupStart(ms("2026-04-02T00:00:00Z")))
-	stray.rows[3].Add(stray.rows[3].Start, 1)
+	stray.rows[0].Add(stray.rows[0].Start, 1)
 	if err := pdb.Set(groupKey(Days, 77, stray.start), appendGroup(nil, &stray), pebble.Sync); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestCorruptRecord(t *testing.T) {
 	}
 	err := r.Rows(context.Background(), []uint32{1}, Days, 0, tsdb.MaxTimestamp, func(uint32, *Row) error { return nil })
 	var ce *CorruptionError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "object 1, group of days from 2026-04-01T00:00:00.000Z") {
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "object 1, group of days from 2026-04-02T00:00:00.000Z") {
 		t.Fatalf("err %v", err)
 	}
 }
