@@ -196,17 +196,16 @@ func (db *DB) Append(ctx context.Context, b *Batch, dup Duplicates) error {
 		pb.Close()
 		return ErrClosed
 	}
-	for i, s := range sc.sers {
-		if s.deleted {
-			pb.Close()
-			return &SampleError{Index: i, ID: s.id, Timestamp: b.ts[i], Err: ErrUnknownSeries}
-		}
-	}
+	// Under Reject the duplicate check also looks for deleted series (one
+	// pass over the batch's series instead of two: each is a cache miss).
 	if dup == Reject {
 		if err := db.checkDuplicatesLocked(b, sc); err != nil {
 			pb.Close()
 			return err
 		}
+	} else if err := checkDeletedLocked(b, sc); err != nil {
+		pb.Close()
+		return err
 	}
 	seq := db.seq.Add(1)
 	op.Key[0] = prefixWAL
@@ -262,10 +261,34 @@ func (db *DB) Append(ctx context.Context, b *Batch, dup Duplicates) error {
 	return nil
 }
 
+// checkDeletedLocked fails with ErrUnknownSeries when a series of the batch
+// was deleted after it was resolved.
+func checkDeletedLocked(b *Batch, sc *appendScratch) error {
+	for i, s := range sc.sers {
+		if s.deleted {
+			return &SampleError{Index: i, ID: s.id, Timestamp: b.ts[i], Err: ErrUnknownSeries}
+		}
+	}
+	return nil
+}
+
 // checkDuplicatesLocked implements Reject: a sample above the series' max
 // timestamp (including earlier samples of this batch) is new in O(1); others
-// are looked up in the batch, the head, the frozen head and the blocks.
+// are looked up in the batch, the head, the frozen head and the blocks. It
+// also fails, like checkDeletedLocked, on a deleted series, with the error a
+// check of deletions before duplicates would give.
 func (db *DB) checkDuplicatesLocked(b *Batch, sc *appendScratch) error {
+	if err := db.checkDupsLocked(b, sc); err != nil {
+		// A deleted series anywhere in the batch takes precedence.
+		if derr := checkDeletedLocked(b, sc); derr != nil {
+			return derr
+		}
+		return err
+	}
+	return nil
+}
+
+func (db *DB) checkDupsLocked(b *Batch, sc *appendScratch) error {
 	epoch := db.epoch.Add(1)
 	// Two questions per sample, each O(1) in the common case: is it repeated inside the batch
 	// (only possible when the series' timestamps do not increase within the batch: then the set
@@ -276,6 +299,10 @@ func (db *DB) checkDuplicatesLocked(b *Batch, sc *appendScratch) error {
 	slow := false
 	for i, s := range sc.sers {
 		ts := b.ts[i]
+		if s.deleted {
+			clear(sc.seen)
+			return &SampleError{Index: i, ID: s.id, Timestamp: ts, Err: ErrUnknownSeries}
+		}
 		if s.epoch != epoch {
 			s.epoch, s.batchMax, s.storedMax = epoch, math.MinInt64, s.maxTsLocked()
 		}

@@ -62,7 +62,6 @@ func (c *blockCols) value(typ ValueType, i int) Value {
 type codecScratch struct {
 	ts   tsScratch
 	mant []int64
-	exps []int16
 	raw  []byte
 	enc  []byte
 	ints []int64
@@ -128,41 +127,61 @@ func appendZstdSection(dst []byte, codec byte, sc *codecScratch) []byte {
 // appendFloats writes floats in decimal form when every value has a short
 // exact decimal (FloatToDecimal) sharing an exponent within int64 range,
 // else as raw IEEE bits.
+//
+// The mantissas are those of FloatToDecimal scaled to the block's smallest
+// exponent, found without running FloatToDecimal on every value: a value is
+// first tried at the scale of the values before it (one multiply, round and
+// divide; exact and identical to the scaled shortest mantissa while
+// |f·10^k| < 10^15), and only a value needing more digits — or none of the
+// fast path's range — takes the shortest search and may raise the scale of
+// the mantissas before it. BenchmarkEncodeBlock: the per-value search was
+// ~20 % of encoding a block of the standard dataset.
 func appendFloats(dst []byte, nums []uint64, sc *codecScratch) []byte {
-	sc.mant, sc.exps = sc.mant[:0], sc.exps[:0]
-	minExp := int16(0)
+	sc.mant = sc.mant[:0]
+	k := 0 // mantissas are value × 10^k
 	ok := true
 	for _, u := range nums {
-		m, e, good := FloatToDecimal(math.Float64frombits(u))
+		f := math.Float64frombits(u)
+		x := f * pow10f[k]
+		if r := math.RoundToEven(x); math.Abs(x) < maxDecimalMant && r/pow10f[k] == f && u != 1<<63 {
+			sc.mant = append(sc.mant, int64(r)) // -0 (u = 1<<63) is never decimal
+			continue
+		}
+		m, e, good := FloatToDecimal(f)
 		if !good {
 			ok = false
 			break
 		}
-		sc.mant = append(sc.mant, m)
-		sc.exps = append(sc.exps, e)
-		minExp = min(minExp, e)
-	}
-	if ok {
-		for i, e := range sc.exps {
-			if d := e - minExp; d > 0 {
-				if d >= int16(len(pow10i)) {
+		ki := int(-e)
+		if ki > k {
+			// Raise the scale of the mantissas so far.
+			mul := pow10i[ki-k]
+			for i, v := range sc.mant {
+				w := v * mul
+				if w/mul != v || w >= 1<<53 || w <= -(1<<53) {
 					ok = false
 					break
 				}
-				m := sc.mant[i] * pow10i[d]
-				if m/pow10i[d] != sc.mant[i] || m >= 1<<53 || m <= -(1<<53) {
-					ok = false
-					break
-				}
-				sc.mant[i] = m
+				sc.mant[i] = w
 			}
+			k = ki
+		} else if d := k - ki; d > 0 {
+			w := m * pow10i[d]
+			if w/pow10i[d] != m || w >= 1<<53 || w <= -(1<<53) {
+				ok = false
+			}
+			m = w
 		}
+		if !ok {
+			break
+		}
+		sc.mant = append(sc.mant, m)
 	}
 	if ok {
 		enc, mt, first := encoding.MarshalValues(sc.enc[:0], sc.mant, 64)
 		sc.enc = enc
 		dst = append(dst, valCodecDecimal)
-		dst = binary.AppendVarint(dst, int64(minExp))
+		dst = binary.AppendVarint(dst, int64(-k))
 		dst = append(dst, byte(mt))
 		dst = binary.AppendVarint(dst, first)
 		dst = binary.AppendUvarint(dst, uint64(len(enc)))

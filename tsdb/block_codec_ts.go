@@ -3,6 +3,7 @@ package tsdb
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"math/bits"
 	"slices"
 
@@ -23,11 +24,13 @@ const (
 // ≤ 64-bit group), i.e. log2(R) bits each — the entropy of uniform jitter.
 // VM's nearest-delta codes the difference of two jitters (a triangular
 // distribution twice as wide) and spends ~1 bit more per sample plus zstd
-// overhead. The encoder writes both when the grid is not exact and keeps the
-// smaller, so irregular series never get worse than VM.
+// overhead. The encoder also runs VM's codec, keeping the smaller, unless the
+// grid one is nearly free or its residuals look like independent uniform
+// jitter (appendGridTimestamps), so irregular series never get worse than VM.
 
 type tsScratch struct {
 	deltas []int64
+	mods   []int64 // ts mod G, then residuals r_i
 	kd     []byte
 	ks     []byte
 	bins   [256]bool
@@ -36,12 +39,15 @@ type tsScratch struct {
 // appendTimestamps encodes sorted, distinct timestamps.
 func appendTimestamps(dst []byte, ts []int64, sc *tsScratch) []byte {
 	gridStart := len(dst)
-	var gridOK bool
+	var gridOK, uniform bool
 	if len(ts) >= 8 {
-		dst, gridOK = appendGridTimestamps(dst, ts, sc)
+		dst, gridOK, uniform = appendGridTimestamps(dst, ts, sc)
 	}
-	if gridOK && len(dst)-gridStart < len(ts)/8 {
-		return dst // ≤ 1 bit per sample: VM cannot do meaningfully better
+	if gridOK && (uniform || len(dst)-gridStart < len(ts)/8) {
+		// ≤ 1 bit per sample, or residuals that look like independent
+		// uniform jitter (packed at their entropy): VM cannot do better, and
+		// running it too cost ~7 % of BenchmarkAppend's CPU.
+		return dst
 	}
 	vmStart := len(dst)
 	dst = appendVMTimestamps(dst, ts, sc)
@@ -88,18 +94,62 @@ func chooseGrid(ts []int64, sc *tsScratch) int64 {
 	return m
 }
 
-func appendGridTimestamps(dst []byte, ts []int64, sc *tsScratch) ([]byte, bool) {
+// gridWalk splits sorted timestamps into k·G + r (0 ≤ r < G) relative to
+// base: as the timestamps increase, k usually advances by a step or two, so
+// the division is needed only after a gap (a division per sample was ~5 % of
+// BenchmarkAppend's CPU).
+type gridWalk struct {
+	g, base, k int64 // base = k·G relative to the origin
+}
+
+func newGridWalk(t0, origin, g int64) gridWalk {
+	k := floorDiv(t0-origin, g)
+	return gridWalk{g: g, base: origin + k*g, k: k}
+}
+
+func (w *gridWalk) next(t int64) (k, r int64) {
+	d := t - w.base
+	if d >= 4*w.g {
+		q := d / w.g // d > 0: timestamps are sorted
+		w.k += q
+		w.base += q * w.g
+		d -= q * w.g
+	}
+	for d >= w.g {
+		w.k++
+		w.base += w.g
+		d -= w.g
+	}
+	return w.k, d
+}
+
+// appendGridTimestamps appends the grid encoding of ts. ok is false when ts
+// does not suit it (no period, or residuals wider than 2^20). uniform reports
+// residuals that look independent and uniform — a histogram of 64 buckets
+// within 0.15 bit of its maximum entropy and consecutive residuals as far
+// apart on average as independent ones (≥ 0.8 × R/3) — with regular grid
+// indices: then the packed residuals are at their entropy and VM's delta
+// coding, which exploits only dependence between neighbours, cannot win
+// (a drifting clock or rare outliers over exact timestamps fail the test).
+func appendGridTimestamps(dst []byte, ts []int64, sc *tsScratch) (out []byte, ok, uniform bool) {
 	g := chooseGrid(ts, sc)
 	if g <= 1 || g > 1<<40 {
-		return dst, false
+		return dst, false, false
+	}
+	// ts mod G, without a division per sample.
+	sc.mods = slices.Grow(sc.mods[:0], len(ts))[:len(ts)]
+	mods := sc.mods
+	w := newGridWalk(ts[0], 0, g)
+	for i, t := range ts {
+		_, mods[i] = w.next(t)
 	}
 	// Phase: the shortest circular arc of [0, G) covering every ts mod G,
 	// found on 256 bins, then refined to the exact minimum.
 	bw := (g + 255) / 256
 	nb := (g + bw - 1) / bw
 	clear(sc.bins[:])
-	for _, t := range ts {
-		sc.bins[(t%g+g)%g/bw] = true
+	for _, m := range mods {
+		sc.bins[m/bw] = true
 	}
 	bestLen, bestStart, run := int64(-1), int64(0), int64(0)
 	for i := int64(0); i < 2*nb; i++ { // circular: two rounds
@@ -117,24 +167,40 @@ func appendGridTimestamps(dst []byte, ts []int64, sc *tsScratch) ([]byte, bool) 
 		shift = 0
 	}
 	rmin, rmax := g, int64(-1)
-	for _, t := range ts {
-		r := ((t-shift)%g + g) % g
+	for _, m := range mods {
+		r := m - shift
+		if r < 0 {
+			r += g
+		}
 		rmin = min(rmin, r)
 		rmax = max(rmax, r)
 	}
 	phase := (shift + rmin) % g
 	rng := uint64(rmax - rmin + 1)
 	if rng > 1<<20 {
-		return dst, false
+		return dst, false, false
 	}
-	// k deltas.
+	// Grid indices and residuals relative to phase (residuals replace mods).
 	sc.ks = sc.ks[:0]
-	k0 := floorDiv(ts[0]-phase, g)
+	w = newGridWalk(ts[0], phase, g)
+	k0 := w.k
 	prev := k0
-	for _, t := range ts[1:] {
-		k := floorDiv(t-phase, g)
-		sc.ks = binary.AppendUvarint(sc.ks, uint64(k-prev))
+	var hist [64]uint32
+	bucketMul := (uint64(len(hist)) << 32) / rng // r·bucketMul>>32 < 64 for r < rng
+	var sumAbs uint64
+	for i, t := range ts {
+		k, r := w.next(t)
+		if i > 0 {
+			sc.ks = binary.AppendUvarint(sc.ks, uint64(k-prev))
+			d := r - mods[i-1]
+			if d < 0 {
+				d = -d
+			}
+			sumAbs += uint64(d)
+		}
 		prev = k
+		mods[i] = r
+		hist[uint64(r)*bucketMul>>32]++
 	}
 	sc.kd = encoding.CompressZSTDLevel(sc.kd[:0], sc.ks, 3)
 	dst = append(dst, tsCodecGrid)
@@ -146,23 +212,46 @@ func appendGridTimestamps(dst []byte, ts []int64, sc *tsScratch) ([]byte, bool) 
 	dst = append(dst, sc.kd...)
 	// Residuals, mixed radix.
 	per, groupBits := radixGroup(rng)
-	var w bitWriter
-	w.buf = dst
+	var bw2 bitWriter
+	bw2.buf = dst
 	if rng > 1 {
 		for i := 0; i < len(ts); i += per {
 			end := min(i+per, len(ts))
 			var v uint64
-			for _, t := range ts[i:end] {
-				v = v*rng + uint64(t-phase-floorDiv(t-phase, g)*g)
+			for _, r := range mods[i:end] {
+				v = v*rng + uint64(r)
 			}
 			nbits := groupBits
 			if end-i < per {
 				nbits = radixBits(rng, end-i)
 			}
-			w.write(v, nbits)
+			bw2.write(v, nbits)
 		}
 	}
-	return w.finish(), true
+	uniform = len(sc.kd) <= len(ts)/32+32 && looksUniform(&hist, rng, sumAbs, len(ts))
+	return bw2.finish(), true, uniform
+}
+
+// looksUniform is appendGridTimestamps' test of independent uniform residuals.
+func looksUniform(hist *[64]uint32, rng, sumAbs uint64, n int) bool {
+	if rng < 64 || n < 256 {
+		return false
+	}
+	var h float64
+	for _, c := range hist {
+		if c > 0 {
+			p := float64(c) / float64(n)
+			h -= p * math.Log2(p)
+		}
+	}
+	// Buckets hold ⌊64·r/R⌋: uneven by at most one residual each, which
+	// costs far less than the 0.15-bit margin for R ≥ 64.
+	if h < math.Log2(float64(len(hist)))-0.15 {
+		return false
+	}
+	// E|r_i − r_{i−1}| = (R² − 1)/(3R) for independent uniform residuals.
+	want := (float64(rng)*float64(rng) - 1) / (3 * float64(rng)) * float64(n-1)
+	return float64(sumAbs) >= 0.8*want
 }
 
 // radixGroup returns how many residuals in [0, r) fit in 64 bits and the bits

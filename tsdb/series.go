@@ -375,11 +375,14 @@ func (db *DB) series(id uint32) (*series, error) {
 	if err != nil || s == nil {
 		return nil, err
 	}
+	// Read before publishing: once in the table, s belongs to its stripe
+	// lock (an Append may already be counting into it).
+	count := int64(s.st.Count)
 	db.tab.mu.Lock()
 	s2 := db.tab.putLocked(s)
 	db.tab.mu.Unlock()
 	if s2 == s {
-		db.totalSamples.Add(int64(s.st.Count))
+		db.totalSamples.Add(count)
 	}
 	return s2, nil
 }
