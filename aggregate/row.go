@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+
+	"github.com/tsgate/tsgate/tsdb"
 )
 
 // Row is one rollup window of one object: count, sum, Welford mean and M2
@@ -96,50 +98,183 @@ func (r *Row) Merge(o *Row) {
 // usable reports whether v enters rollups (NaN and ±Inf are left out).
 func usable(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// Row encoding (docs/format/aggregate.md): count uvarint; when count > 0,
-// sum, mean, M2, min, max, first, last as float64 bits little-endian, then
-// firstTs − start and lastTs − start as uvarints.
+// Row encoding (docs/format/aggregate.md): count uvarint (≥ 1) | tag byte |
+// firstTs − start uvarint | (count > 1) lastTs − start uvarint, M2 float64 |
+// the values. Tag 0: sum, min, max, first, last as float64 (little-endian).
+// Tag 1 + 2e: min, max, first and last are decimals m × 10^−e (0 ≤ e ≤ 15,
+// |m| < 2^53): min zigzag varint, then (count > 1) max − min, first − min,
+// last − min uvarints, and the sum as its own decimals k (byte) and
+// mantissa (zigzag varint), exact up to float addition error. The mean is sum / count (within the
+// 1e-9 relative tolerance of DESIGN.md §5 of the running mean). A row of one
+// value is its value only. Sensor rows take ≈ 25 bytes instead of 76.
 func appendRow(dst []byte, r *Row) []byte {
 	dst = binary.AppendUvarint(dst, r.Count)
 	if r.Count == 0 {
 		return dst
 	}
-	for _, f := range [...]float64{r.Sum, r.Mean, r.M2, r.Min, r.Max, r.First, r.Last} {
+	tagAt := len(dst)
+	dst = append(dst, 0)
+	dst = binary.AppendUvarint(dst, uint64(r.FirstTs-r.Start))
+	if r.Count > 1 {
+		dst = binary.AppendUvarint(dst, uint64(r.LastTs-r.Start))
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(r.M2))
+	}
+	e, ms, ok := rowDecimals(r)
+	var se int
+	var sm int64
+	if ok && r.Count > 1 {
+		se, sm, ok = sumDecimal(r.Sum)
+	}
+	if ok {
+		dst[tagAt] = byte(1 + 2*e)
+		dst = binary.AppendVarint(dst, ms[0])
+		if r.Count > 1 {
+			dst = binary.AppendUvarint(dst, uint64(ms[1]-ms[0]))
+			dst = binary.AppendUvarint(dst, uint64(ms[2]-ms[0]))
+			dst = binary.AppendUvarint(dst, uint64(ms[3]-ms[0]))
+			dst = append(dst, byte(se))
+			dst = binary.AppendVarint(dst, sm)
+		}
+		return dst
+	}
+	if r.Count == 1 {
+		return binary.LittleEndian.AppendUint64(dst, math.Float64bits(r.Min))
+	}
+	for _, f := range [...]float64{r.Sum, r.Min, r.Max, r.First, r.Last} {
 		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
 	}
-	dst = binary.AppendUvarint(dst, uint64(r.FirstTs-r.Start))
-	dst = binary.AppendUvarint(dst, uint64(r.LastTs-r.Start))
 	return dst
 }
+
+const maxRowMant = 1 << 53
+
+// rowDecimals returns the common exponent e (value = m × 10^−e) and the
+// mantissas of min, max, first, last and sum when all five are short exact
+// decimals: the four sample values read back bit for bit; the sum is
+// rounded to e decimals (it carries float addition error anyway).
+func rowDecimals(r *Row) (e int, ms [5]int64, ok bool) {
+	vals := [4]float64{r.Min, r.Max, r.First, r.Last}
+	var exps [4]int
+	for i, v := range vals {
+		m, x, ok := tsdb.FloatToDecimal(v)
+		if !ok {
+			return 0, ms, false
+		}
+		ms[i], exps[i] = m, int(-x)
+		e = max(e, exps[i])
+	}
+	for i := range vals {
+		for k := exps[i]; k < e; k++ {
+			if ms[i] >= maxRowMant/10 || ms[i] <= -maxRowMant/10 {
+				return 0, ms, false
+			}
+			ms[i] *= 10
+		}
+		if tsdb.DecimalToFloat(ms[i], int16(-e)) != vals[i] {
+			return 0, ms, false
+		}
+	}
+	return e, ms, true
+}
+
+// sumDecimal returns the fewest decimals k (value = m × 10^−k) that hold
+// sum up to float addition error, and m.
+func sumDecimal(sum float64) (k int, m int64, ok bool) {
+	for k := range pow10 {
+		x := sum * pow10[k]
+		if !(math.Abs(x) < maxRowMant/16) {
+			return 0, 0, false
+		}
+		// Float addition error is far below 2^−40 relative; a sum off an
+		// integer by more has more decimals (or, at worst, loses less than
+		// 2^−40 of itself — DESIGN.md §5 allows 1e-9).
+		if r := math.Round(x); math.Abs(x-r) <= max(math.Abs(x), 1)*0x1p-40 {
+			return k, int64(r), true
+		}
+	}
+	return 0, 0, false
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
 
 var errBadRow = errors.New("bad rollup row")
 
 // decodeRow reads a row whose window starts at start and returns the rest.
 func decodeRow(r *Row, start int64, p []byte) ([]byte, error) {
 	c, n := binary.Uvarint(p)
-	if n <= 0 {
+	if n <= 0 || c == 0 || len(p) < n+1 {
 		return nil, errBadRow
 	}
-	p = p[n:]
+	tag := p[n]
+	p = p[n+1:]
 	*r = Row{Start: start, Count: c}
-	if c == 0 {
-		return p, nil
-	}
-	if len(p) < 56 {
-		return nil, errBadRow
-	}
-	f := func(i int) float64 { return math.Float64frombits(binary.LittleEndian.Uint64(p[8*i:])) }
-	r.Sum, r.Mean, r.M2, r.Min, r.Max, r.First, r.Last = f(0), f(1), f(2), f(3), f(4), f(5), f(6)
-	p = p[56:]
 	ft, n := binary.Uvarint(p)
-	if n <= 0 {
+	if n <= 0 || ft >= dayMs {
 		return nil, errBadRow
 	}
 	p = p[n:]
-	lt, n := binary.Uvarint(p)
-	if n <= 0 {
+	r.FirstTs, r.LastTs = start+int64(ft), start+int64(ft)
+	if c > 1 {
+		lt, n := binary.Uvarint(p)
+		if n <= 0 || lt >= dayMs || len(p) < n+8 {
+			return nil, errBadRow
+		}
+		r.LastTs = start + int64(lt)
+		r.M2 = math.Float64frombits(binary.LittleEndian.Uint64(p[n:]))
+		p = p[n+8:]
+	}
+	switch {
+	case tag == 0 && c == 1:
+		if len(p) < 8 {
+			return nil, errBadRow
+		}
+		v := math.Float64frombits(binary.LittleEndian.Uint64(p))
+		r.Sum, r.Min, r.Max, r.First, r.Last = v, v, v, v, v
+		p = p[8:]
+	case tag == 0:
+		if len(p) < 40 {
+			return nil, errBadRow
+		}
+		f := func(i int) float64 { return math.Float64frombits(binary.LittleEndian.Uint64(p[8*i:])) }
+		r.Sum, r.Min, r.Max, r.First, r.Last = f(0), f(1), f(2), f(3), f(4)
+		p = p[40:]
+	case tag&1 == 1 && tag>>1 <= 15:
+		e := int16(tag >> 1)
+		m0, n := binary.Varint(p)
+		if n <= 0 {
+			return nil, errBadRow
+		}
+		p = p[n:]
+		r.Min = tsdb.DecimalToFloat(m0, -e)
+		r.Sum, r.Max, r.First, r.Last = r.Min, r.Min, r.Min, r.Min
+		if c > 1 {
+			var d [3]uint64
+			for i := range d {
+				if d[i], n = binary.Uvarint(p); n <= 0 || d[i] >= maxRowMant {
+					return nil, errBadRow
+				}
+				p = p[n:]
+			}
+			if len(p) < 1 || p[0] > 15 {
+				return nil, errBadRow
+			}
+			se := int16(p[0])
+			ms, n := binary.Varint(p[1:])
+			if n <= 0 {
+				return nil, errBadRow
+			}
+			p = p[1+n:]
+			r.Max = tsdb.DecimalToFloat(m0+int64(d[0]), -e)
+			r.First = tsdb.DecimalToFloat(m0+int64(d[1]), -e)
+			r.Last = tsdb.DecimalToFloat(m0+int64(d[2]), -e)
+			r.Sum = tsdb.DecimalToFloat(ms, -se)
+		}
+	default:
 		return nil, errBadRow
 	}
-	r.FirstTs, r.LastTs = start+int64(ft), start+int64(lt)
-	return p[n:], nil
+	r.Mean = r.Sum / float64(c)
+	if c == 1 {
+		r.Mean = r.Min
+	}
+	return p, nil
 }

@@ -1,0 +1,77 @@
+package aggregate
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// TestRowCodecRoundTrip: rows of random windows — decimal sensor values,
+// integers, arbitrary floats, huge and tiny magnitudes, single values —
+// decode with min, max, first, last, count and timestamps exact, and sum,
+// mean and std within DESIGN.md §5's tolerance; decimal rows take the short
+// form.
+func TestRowCodecRoundTrip(t *testing.T) {
+	rnd := rand.New(rand.NewSource(7))
+	gens := []func() float64{
+		func() float64 { return math.Round((20+rnd.NormFloat64()*5)*100) / 100 },
+		func() float64 { return float64(rnd.Int63n(2_000_000) - 1_000_000) },
+		func() float64 { return rnd.NormFloat64() * 1e-7 },
+		func() float64 { return rnd.Float64() * 1e300 },
+		func() float64 { return math.Round(rnd.NormFloat64()*1e6) / 1e3 },
+		func() float64 { return []float64{0.1, 0.2, 0.3, -0.7}[rnd.Intn(4)] },
+	}
+	start := int64(1_700_000_000_000) / quarterMs * quarterMs
+	short := 0
+	for i := 0; i < 20000; i++ {
+		gen := gens[i%len(gens)]
+		var r Row
+		r.Start = start
+		n := 1 + rnd.Intn(30)
+		if i%5 == 0 {
+			n = 1
+		}
+		maxV := 0.0
+		for k := 0; k < n; k++ {
+			v := gen()
+			maxV = max(maxV, math.Abs(v))
+			r.Add(start+int64(k)*30_000+int64(rnd.Intn(1000)), v)
+		}
+		b := appendRow(nil, &r)
+		var got Row
+		rest, err := decodeRow(&got, start, b)
+		if err != nil || len(rest) != 0 {
+			t.Fatalf("row %d: %v, %d bytes left", i, err, len(rest))
+		}
+		if got.Min != r.Min || got.Max != r.Max || got.First != r.First || got.Last != r.Last ||
+			got.Count != r.Count || got.FirstTs != r.FirstTs || got.LastTs != r.LastTs {
+			t.Fatalf("row %d: got %+v, want %+v", i, got, r)
+		}
+		if err := rowsEqual(&got, &r, maxV); err != nil {
+			t.Fatalf("row %d (%d values): %v", i, n, err)
+		}
+		if i%len(gens) == 0 && len(b) < 30 {
+			short++
+		}
+	}
+	if short < 20000/len(gens)*9/10 {
+		t.Fatalf("only %d decimal rows under 30 bytes", short)
+	}
+}
+
+// FuzzDecodeGroup: corrupt group values give an error, never a panic.
+func FuzzDecodeGroup(f *testing.F) {
+	var g group
+	g.reset(Quarters, 0)
+	g.rows[0].Add(1000, 21.5)
+	g.rows[0].Add(2000, 22.25)
+	g.rows[3].Add(3*quarterMs+5, 1e300)
+	f.Add(appendGroup(nil, &g))
+	f.Add([]byte{groupVer, 1, 0, 1, 0, 0})
+	f.Fuzz(func(t *testing.T, v []byte) {
+		for _, res := range allResolutions {
+			var g group
+			_ = decodeGroup(&g, res, 0, v)
+		}
+	})
+}
