@@ -40,6 +40,9 @@ type Iterator struct {
 	curTs  int64
 	err    error
 	closed bool
+
+	lazy bool // blocks loaded from now on keep decimal floats undecoded (NextRun)
+	run  Run
 }
 
 type iterSource struct {
@@ -150,7 +153,11 @@ func (it *Iterator) loadPending() bool {
 		return false
 	}
 	src := it.newSource(it.pkey.seq)
-	if err := decodeBlock(&src.cols, v, it.typ, it.sc); err != nil {
+	decode := decodeBlock
+	if it.lazy {
+		decode = decodeBlockLazy
+	}
+	if err := decode(&src.cols, v, it.typ, it.sc); err != nil {
 		it.err = &CorruptionError{What: "block", Key: append([]byte(nil), it.pit.Key()...),
 			Err: fmt.Errorf("object %d at %s: %w", it.id, fmtTs(it.pkey.minTs), err)}
 		return false
@@ -225,10 +232,10 @@ func (it *Iterator) Timestamp() int64 { return it.curTs }
 func (it *Iterator) Type() ValueType { return it.typ }
 
 // Float returns the current value of a Float series.
-func (it *Iterator) Float() float64 { return math.Float64frombits(it.cur.cols.nums[it.ci]) }
+func (it *Iterator) Float() float64 { return math.Float64frombits(it.cur.cols.num(it.ci)) }
 
 // Int returns the current value of an Int series.
-func (it *Iterator) Int() int64 { return int64(it.cur.cols.nums[it.ci]) }
+func (it *Iterator) Int() int64 { return int64(it.cur.cols.num(it.ci)) }
 
 // Bool returns the current value of a Bool series.
 func (it *Iterator) Bool() bool { return it.cur.cols.nums[it.ci] != 0 }
@@ -257,7 +264,7 @@ func (it *Iterator) Decimal() (m int64, exp int16, ok bool) {
 	if c.dec {
 		return c.mant[it.ci], c.exp, true
 	}
-	return FloatToDecimal(math.Float64frombits(c.nums[it.ci]))
+	return FloatToDecimal(math.Float64frombits(c.num(it.ci)))
 }
 
 // Err returns the error that stopped the iteration, if any.
@@ -276,5 +283,6 @@ func (it *Iterator) Close() error {
 		it.sc = nil
 	}
 	it.srcs, it.spares, it.cur, it.done, it.closed = nil, nil, nil, nil, true
+	it.run = Run{}
 	return it.err
 }
