@@ -5,8 +5,10 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"syscall"
 	"testing"
 
+	"github.com/tsgate/tsgate/api"
 	"github.com/tsgate/tsgate/tsdb"
 )
 
@@ -44,6 +46,8 @@ func BenchmarkEncodeYear(b *testing.B) {
 	}{{"csv", formatCSV}, {"json", formatJSON}} {
 		b.Run(f.name, func(b *testing.B) {
 			var bytes int64
+			var ru0 syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 			for b.Loop() {
 				o := getOut(io.Discard)
 				e := &encoder{f: f.f}
@@ -57,8 +61,60 @@ func BenchmarkEncodeYear(b *testing.B) {
 				bytes = o.n
 				putOut(o)
 			}
+			var ru1 syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+			cpu := ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano()
 			b.SetBytes(bytes)
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/sample")
+			b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
 		})
 	}
+}
+
+// BenchmarkTsText: the incremental timestamp text of a year at 1/min (tsText.put + store)
+// beside api.AppendDateTime per sample.
+func BenchmarkTsText(b *testing.B) {
+	const start = 1735689600000
+	var dst [64]byte
+	b.Run("incremental", func(b *testing.B) {
+		var tt tsText
+		ms := int64(start)
+		for b.Loop() {
+			tt.put(ms)
+			tt.store(dst[:])
+			ms += 60_000
+		}
+	})
+	b.Run("AppendDateTime", func(b *testing.B) {
+		ms := int64(start)
+		for b.Loop() {
+			api.AppendDateTime(dst[:0], ms)
+			ms += 60_000
+		}
+	})
+}
+
+// BenchmarkDecimalFixed: a 2-decimal temperature printed from its mantissa (putDecimalFixed)
+// beside appendDecimalCanonical.
+func BenchmarkDecimalFixed(b *testing.B) {
+	var dst [64]byte
+	mants := make([]int64, 4096)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range mants {
+		mants[i] = 1500 + r.Int64N(1000)
+	}
+	b.Run("fixed", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			putDecimalFixed(dst[:], mants[i&4095], 2)
+			i++
+		}
+	})
+	b.Run("canonical", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			appendDecimalCanonical(dst[:0], mants[i&4095], -2)
+			i++
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"unsafe"
 
@@ -196,32 +197,36 @@ func (c *dtCache) appendDateTime(dst []byte, ms int64) []byte {
 		byte('0'+f/100), digitPairs[f%100*2], digitPairs[f%100*2+1], 'Z')
 }
 
-// appendValue appends the iterator's current value in canonical text (bbdata-v2.md §3.3,
-// API.md §2). In JSON (quoted) the value is a JSON string literal, quotes included.
-func appendValue(dst []byte, it *tsdb.Iterator, quoted bool) []byte {
+// appendRunValue appends sample i of r in canonical text (bbdata-v2.md §3.3, API.md §2). In
+// JSON (quoted) the value is a JSON string literal, quotes included.
+func appendRunValue(dst []byte, r *tsdb.Run, i int, quoted bool) []byte {
 	if quoted {
-		if it.Type() == tsdb.String {
-			b := it.Bytes()
+		if r.Type() == tsdb.String {
+			b := r.Bytes(i)
 			return api.AppendJSONString(dst, unsafe.String(unsafe.SliceData(b), len(b)))
 		}
 		dst = append(dst, '"')
-		dst = appendValue(dst, it, false)
+		dst = appendRunValue(dst, r, i, false)
 		return append(dst, '"')
 	}
-	switch it.Type() {
+	switch r.Type() {
 	case tsdb.Float:
-		if m, e, ok := it.Decimal(); ok {
+		if mant, e, ok := r.Decimals(); ok {
+			if d, ok := appendDecimalCanonical(dst, mant[i], e); ok {
+				return d
+			}
+		} else if m, e, ok := tsdb.FloatToDecimal(r.Float(i)); ok {
 			if d, ok := appendDecimalCanonical(dst, m, e); ok {
 				return d
 			}
 		}
-		return api.AppendValueFloat(dst, it.Float())
+		return api.AppendValueFloat(dst, r.Float(i))
 	case tsdb.Int:
-		return strconv.AppendInt(dst, it.Int(), 10)
+		return strconv.AppendInt(dst, r.Int(i), 10)
 	case tsdb.Bool:
-		return api.AppendValueBool(dst, it.Bool())
+		return api.AppendValueBool(dst, r.Bool(i))
 	}
-	return append(dst, it.Bytes()...)
+	return append(dst, r.Bytes(i)...)
 }
 
 const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
@@ -347,4 +352,115 @@ func appendRound5(dst []byte, x float64) []byte {
 		}
 	}
 	return api.AppendValueFloat(dst, round5(x))
+}
+
+// maxFixedDecimals is the largest block exponent -e that putDecimalFixed handles.
+const maxFixedDecimals = 8
+
+// maxFixedText bounds the bytes putDecimalFixed writes: sign, 7 integer digits, point, 8
+// decimals.
+const maxFixedText = 17
+
+var pow10u = [...]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8}
+
+// appendDecimalFixed appends m × 10^-k (0 ≤ k ≤ maxFixedDecimals) in canonical text: what
+// putDecimalFixed writes, else (scientific range) appendDecimalCanonical or the float's text.
+func appendDecimalFixed(dst []byte, m int64, k int) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, maxFixedText)
+	if w := putDecimalFixed(dst[n:n+maxFixedText], m, k); w >= 0 {
+		return dst[:n+w]
+	}
+	if d, ok := appendDecimalCanonical(dst, m, int16(-k)); ok {
+		return d
+	}
+	return api.AppendValueFloat(dst, tsdb.DecimalToFloat(m, int16(-k)))
+}
+
+// putDecimalFixed writes m × 10^-k (0 ≤ k ≤ maxFixedDecimals, a block's shared exponent) at
+// the start of d (len(d) ≥ maxFixedText) as appendDecimalCanonical prints it, plain notation
+// with trailing fraction zeros dropped ("21.5", "0.0", "1200.0"), and returns the length;
+// -1 (nothing written that counts) when |v| is outside [1e-3, 1e7), Java's scientific range.
+// Written for the per-sample loop of raw rows: divisions by constants, digits in place, no
+// call (BenchmarkEncodeYear: ~4 ns a value).
+func putDecimalFixed(d []byte, m int64, k int) int {
+	_ = d[maxFixedText-1]
+	if m == 0 {
+		d[0], d[1], d[2] = '0', '.', '0'
+		return 3
+	}
+	u := uint64(m)
+	i := 0
+	if m < 0 {
+		u = uint64(-m)
+		d[0] = '-'
+		i = 1
+	}
+	var ip uint64
+	switch k {
+	case 0:
+		ip = u
+	case 1:
+		ip = u / 10
+	case 2:
+		ip = u / 100
+	case 3:
+		ip = u / 1000
+	case 4:
+		ip = u / 10000
+	case 5:
+		ip = u / 100000
+	case 6:
+		ip = u / 1000000
+	case 7:
+		ip = u / 10000000
+	default:
+		ip = u / 100000000
+	}
+	frac := u - ip*pow10u[k]
+	if ip >= 1e7 || (ip == 0 && k >= 3 && frac < pow10u[k-3]) {
+		return -1
+	}
+	kk := 1 // fraction digits printed
+	if frac != 0 {
+		kk = k
+		for frac%10 == 0 {
+			frac /= 10
+			kk--
+		}
+	}
+	nd := 1
+	if ip >= 10 {
+		nd++
+		if ip >= 100 {
+			nd++
+			for p := uint64(1000); nd < 7 && ip >= p; p *= 10 {
+				nd++
+			}
+		}
+	}
+	end := i + nd + 1 + kk
+	p := end - 1
+	for j := kk; j >= 2; j -= 2 { // fraction, right to left
+		r := frac % 100 * 2
+		d[p], d[p-1] = digitPairs[r+1], digitPairs[r]
+		frac /= 100
+		p -= 2
+	}
+	if kk&1 != 0 {
+		d[p] = byte('0' + frac)
+		p--
+	}
+	d[p] = '.'
+	p--
+	for j := nd; j >= 2; j -= 2 { // integer part, right to left
+		r := ip % 100 * 2
+		d[p], d[p-1] = digitPairs[r+1], digitPairs[r]
+		ip /= 100
+		p -= 2
+	}
+	if nd&1 != 0 {
+		d[p] = byte('0' + ip)
+	}
+	return end
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/tsgate/tsgate/api"
 	"github.com/tsgate/tsgate/tsdb"
@@ -158,5 +159,116 @@ func TestRound12Edges(t *testing.T) {
 		if got := round12(x); got != want {
 			t.Fatalf("round12(%v) = %v, want %v", x, got, want)
 		}
+	}
+}
+
+// TestDecimalFixed: appendDecimalFixed prints a block's mantissa with its shared exponent
+// exactly as appendDecimalCanonical (else the float's canonical text) does, across the
+// plain-notation edges, signs, trailing zeros and every exponent it takes.
+func TestDecimalFixed(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 2))
+	want := func(m int64, k int) string {
+		if d, ok := appendDecimalCanonical(nil, m, int16(-k)); ok {
+			return string(d)
+		}
+		return string(api.AppendValueFloat(nil, tsdb.DecimalToFloat(m, int16(-k))))
+	}
+	f := func(m int64, k int) {
+		t.Helper()
+		pre := []byte("x,")
+		if got := string(appendDecimalFixed(pre, m, k)[2:]); got != want(m, k) {
+			t.Fatalf("appendDecimalFixed(%d, %d) = %s, want %s", m, k, got, want(m, k))
+		}
+	}
+	for k := 0; k <= maxFixedDecimals; k++ {
+		for _, m := range []int64{0, 1, -1, 9, 10, 99, 100, 101, 999, 1000, 1001, 1e6, 1e7 - 1, 1e7, 1e8 - 1, 1e8,
+			1e9, 1e14, 1e15 - 1, -(1e15 - 1), 1 << 52, -(1 << 52), 120000, 99999999, 999999999999999} {
+			f(m, k)
+			f(-m, k)
+		}
+		p := int64(pow10u[k])
+		for _, m := range []int64{p / 1000, p/1000 - 1, p/1000 + 1, 1e7 * p, 1e7*p - 1, 1e7*p + 1} { // 1e-3, 1e7 edges
+			f(m, k)
+			f(-m, k)
+		}
+	}
+	for range 500_000 {
+		k := r.IntN(maxFixedDecimals + 1)
+		m := r.Int64N(int64(pow10u[r.IntN(9)])*int64(pow10u[r.IntN(8)])) + 1
+		if r.IntN(3) == 0 {
+			m = m / 1000 * 1000 // trailing zeros
+		}
+		if r.IntN(2) == 0 {
+			m = -m
+		}
+		f(m, k)
+	}
+}
+
+// TestTsText: the incremental timestamp field equals api.AppendDateTime after every put, for
+// sequences that step by a millisecond up to a year (crossing seconds, minutes, hours, days,
+// month ends, leap days of 2000, 2024 and none in 2100, year ends), jump back, and leave the
+// supported years.
+func TestTsText(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 3))
+	ms := func(s string) int64 {
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.UnixMilli()
+	}
+	starts := []int64{0, ms("2024-02-28T23:59:59.990Z"), ms("2000-02-28T23:58:00Z"), ms("2100-02-28T23:59:00Z"),
+		ms("2025-12-31T23:59:59.999Z"), ms("1999-12-31T23:00:00Z"), ms("2025-01-01T00:00:00Z"),
+		ms("9999-12-31T23:59:00Z"), ms("1970-01-01T00:00:00Z"), ms("2023-06-30T23:59:59.500Z")}
+	steps := []int64{1, 7, 999, 1000, 1001, 59_999, 60_000, 60_001, 3_599_999, 3_600_000, 86_399_999, 86_400_000,
+		86_400_001, 31 * 86_400_000, 365 * 86_400_000}
+	var tt tsText
+	var f [tsTextLen]byte
+	check := func(v int64) {
+		t.Helper()
+		ok := tt.put(v)
+		if ok {
+			tt.store(f[:])
+		}
+		if v < 0 || v >= maxTextMs {
+			if ok {
+				t.Fatalf("put(%d) accepted a timestamp outside 1970…9999", v)
+			}
+			return
+		}
+		if want := api.AppendDateTime(nil, v); !ok || string(f[:]) != string(want) {
+			t.Fatalf("put(%d) = %q %v, want %q", v, f[:], ok, want)
+		}
+	}
+	for range 2000 {
+		v := starts[r.IntN(len(starts))]
+		if r.IntN(3) == 0 {
+			v = r.Int64N(maxTextMs)
+		}
+		for range 200 {
+			check(v)
+			switch r.IntN(20) {
+			case 0:
+				v -= r.Int64N(100_000_000) // back in time
+			case 1:
+				v = []int64{-1, maxTextMs, maxTextMs - 1, 0}[r.IntN(4)]
+			default:
+				step := steps[r.IntN(len(steps))]
+				if r.IntN(2) == 0 {
+					step = 1 + r.Int64N(step)
+				}
+				v += step
+			}
+		}
+	}
+	// a year at 1/min from 2024-01-01 (a leap year), every sample
+	tt = tsText{}
+	for v := ms("2024-01-01T00:00:00Z"); v < ms("2025-01-02T00:00:00Z"); v += 60_000 + r.Int64N(400) - 200 {
+		check(v)
 	}
 }

@@ -128,13 +128,18 @@ func (h *Handler) writeRaw(o *out, e *encoder, t *target, spans []span, limit in
 			}
 			return err
 		}
-		for it.Next() {
-			if limit > 0 && e.n >= limit {
+		for it.NextRun() {
+			r := it.Run()
+			n := r.Len()
+			if limit > 0 {
+				n = int(min(int64(n), limit-e.n))
+			}
+			if n <= 0 {
 				break
 			}
-			e.raw(o, it)
-			o.rows++
-			if !o.maybeFlush() {
+			ok := e.rawRun(o, r, n)
+			o.rows += int64(n)
+			if !ok {
 				it.Close()
 				return o.err
 			}
