@@ -113,11 +113,11 @@ func BenchmarkYearRawVsVM(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer res.Body.Close()
-		var cnt countWriter
-		if _, err := cnt.ReadFrom(res.Body); err != nil || res.StatusCode != 200 {
+		n, err := drain(res.Body)
+		if err != nil || res.StatusCode != 200 {
 			b.Fatalf("%s: %d %v", path, res.StatusCode, err)
 		}
-		return cnt.n
+		return n
 	}
 	rng := "start=2025-01-01T00:00:00Z&end=2026-01-01T00:00:00Z"
 	vmCSV := "/api/v1/export/csv?format=__timestamp__:rfc3339,__value__&match[]=year&" + rng
@@ -144,26 +144,6 @@ func BenchmarkYearRawVsVM(b *testing.B) {
 			b.SetBytes(bytes)
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 		})
-	}
-}
-
-type countWriter struct{ n int64 }
-
-func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
-
-func (c *countWriter) ReadFrom(r interface{ Read([]byte) (int, error) }) (int64, error) {
-	buf := make([]byte, 64<<10)
-	var total int64
-	for {
-		k, err := r.Read(buf)
-		c.n += int64(k)
-		total += int64(k)
-		if err != nil {
-			if err.Error() == "EOF" {
-				return total, nil
-			}
-			return total, err
-		}
 	}
 }
 
@@ -242,11 +222,11 @@ func BenchmarkMeanVsVM(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer res.Body.Close()
-		var cnt countWriter
-		if _, err := cnt.ReadFrom(res.Body); err != nil || res.StatusCode != 200 {
+		n, err := drain(res.Body)
+		if err != nil || res.StatusCode != 200 {
 			b.Fatalf("%d %v", res.StatusCode, err)
 		}
-		return cnt.n
+		return n
 	}
 	qbody := fmt.Sprintf(`{"granularity":"hours","fields":["mean"],"from":%q,"to":%q}`,
 		api.AppendDateTime(nil, start), api.AppendDateTime(nil, end))
