@@ -402,11 +402,22 @@ func decodeTimestamps(dst []int64, p []byte, n int, sc *tsScratch) ([]int64, []b
 		start := len(dst)
 		dst = slices.Grow(dst, n)[:start+n]
 		out := dst[start:]
-		// grid indices
+		// grid indices: deltas ≥ 0 from k0, so only the upper bound needs a check per
+		// sample; one-byte deltas (all of a regular series) skip Uvarint
 		kk := k0
 		ks := sc.ks
-		for i := 0; i < n; i++ {
-			if i > 0 {
+		if n == 0 {
+			return dst[:start], p, errors.New("empty grid section")
+		}
+		if kk > 1<<50 || kk < -(1<<50) {
+			return dst[:start], p, errors.New("bad grid index")
+		}
+		out[0] = phase + kk*g
+		for i := 1; i < n; i++ {
+			if len(ks) > 0 && ks[0] < 0x80 {
+				kk += int64(ks[0])
+				ks = ks[1:]
+			} else {
 				d, m := binary.Uvarint(ks)
 				if m <= 0 || d > 1<<50 {
 					return dst[:start], p, errors.New("bad grid deltas")
@@ -414,7 +425,7 @@ func decodeTimestamps(dst []int64, p []byte, n int, sc *tsScratch) ([]int64, []b
 				ks = ks[m:]
 				kk += int64(d)
 			}
-			if kk > 1<<50 || kk < -(1<<50) {
+			if kk > 1<<50 {
 				return dst[:start], p, errors.New("bad grid index")
 			}
 			out[i] = phase + kk*g
