@@ -27,6 +27,7 @@ type encoder struct {
 	head    []byte
 	headLen int
 	tt      tsText
+	decK    int // decimalOf's first guess
 }
 
 // fieldSet selects the fields of an aggregated row (objectId and timestamp always).
@@ -141,6 +142,7 @@ func (e *encoder) rawRun(o *out, r *tsdb.Run, cnt int) bool {
 	mant, exp, dec := r.Decimals()
 	k := -int(exp)
 	fast := dec && k >= 0 && k <= maxFixedDecimals
+	guess := !dec && r.Type() == tsdb.Float // a head copy or a block of raw floats
 	head := e.head
 	room := len(head) + tsTextLen + 16 + maxFixedText + 24
 	b := o.buf
@@ -156,7 +158,22 @@ func (e *encoder) rawRun(o *out, r *tsdb.Run, cnt int) bool {
 			b = e.rawSlow(b, r, i, ts)
 			continue
 		}
-		if !fast || (json && e.n == 0) {
+		var m int64
+		kk := k
+		switch {
+		case fast:
+			m = mant[i]
+		case guess:
+			var ok bool
+			if m, kk, ok = e.decimalOf(r.Float(i)); !ok {
+				b = e.rawAppend(b, r, i)
+				continue
+			}
+		default:
+			b = e.rawAppend(b, r, i)
+			continue
+		}
+		if json && e.n == 0 {
 			b = e.rawAppend(b, r, i)
 			continue
 		}
@@ -179,9 +196,9 @@ func (e *encoder) rawRun(o *out, r *tsdb.Run, cnt int) bool {
 			w[p] = ','
 			p++
 		}
-		v := putDecimalFixed(w[p:], mant[i], k)
+		v := putDecimalFixed(w[p:], m, kk)
 		if v < 0 { // scientific notation
-			b = appendDecimalFixed(b[:n+p], mant[i], k)
+			b = appendDecimalFixed(b[:n+p], m, kk)
 		} else {
 			b = b[:n+p+v]
 		}
@@ -200,6 +217,27 @@ func (e *encoder) rawRun(o *out, r *tsdb.Run, cnt int) bool {
 	}
 	o.buf = b
 	return o.err == nil
+}
+
+// decimalOf returns f as m × 10^-k with k ≤ maxFixedDecimals, for floats without a block
+// decimal form (head copies, blocks of raw floats — one -0 makes a block raw). It first tries
+// the k of the previous value, which a series keeps: a multiply, a rounding and a division,
+// where tsdb.FloatToDecimal searches k from 0. A k larger than the shortest is fine: the
+// decimal is unique below 10^15 (tsdb.FloatToDecimal), and putDecimalFixed drops trailing
+// zeros. ok is false for -0, NaN, ±Inf and values needing more digits.
+func (e *encoder) decimalOf(f float64) (m int64, k int, ok bool) {
+	if k = e.decK; k >= 0 && k <= maxFixedDecimals {
+		x := f * pow10[k]
+		if r := math.Round(x); math.Abs(r) < 1e15 && r/pow10[k] == f && (f != 0 || !math.Signbit(f)) {
+			return int64(r), k, true
+		}
+	}
+	dm, de, ok := tsdb.FloatToDecimal(f)
+	if !ok || -de > maxFixedDecimals {
+		return 0, 0, false
+	}
+	e.decK = int(-de)
+	return dm, e.decK, true
 }
 
 // Raw row parts around a decimal value as little-endian words: JSON `","value":"` after the

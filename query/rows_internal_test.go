@@ -121,7 +121,7 @@ func TestRawRowsMatchReference(t *testing.T) {
 		case 2: // plain-notation edges and scientific values
 			return tsdb.FloatValue([]float64{1e7, 9999999.9, 0.001, 0.00099, -1e-3, 12345678, 0, 0.5, 1e-8, -2.5e9}[r.IntN(10)])
 		case 3: // blocks of raw floats
-			return tsdb.FloatValue([]float64{math.Copysign(0, -1), math.NaN(), math.Inf(1), math.Inf(-1), 0.1 + 0.2, 1e300, 21.5, -3}[r.IntN(8)])
+			return tsdb.FloatValue([]float64{math.Copysign(0, -1), math.NaN(), math.Inf(1), math.Inf(-1), r.Float64() + 0.2, 1e300, 21.5, -3}[r.IntN(8)])
 		case 4:
 			return tsdb.IntValue([]int64{math.MinInt64, math.MaxInt64, 0, -1, 42}[r.IntN(5)])
 		case 5:
@@ -186,6 +186,43 @@ func TestRawRowsMatchReference(t *testing.T) {
 			if c.limit == 0 && c.from == 0 && len(got) < 2*flushAt {
 				t.Fatalf("only %d bytes: the body does not span flushes", len(got))
 			}
+		}
+	}
+}
+
+// TestDecimalOf: the decimal found for a float (with the previous value's exponent as first
+// guess) prints as the float's canonical text, and -0, NaN, ±Inf and long fractions are
+// left to the float formatter.
+func TestDecimalOf(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 5))
+	var e encoder
+	tenth := 0.1
+	for _, f := range []float64{math.Copysign(0, -1), math.NaN(), math.Inf(1), math.Inf(-1), tenth + 0.2, 1e300, 5e-324, 1e15} {
+		for _, k := range []int{0, 2, 8} {
+			e.decK = k
+			if m, k, ok := e.decimalOf(f); ok {
+				t.Fatalf("decimalOf(%v) = %d, %d", f, m, k)
+			}
+		}
+	}
+	for range 300_000 {
+		d := r.IntN(10)
+		f := math.Round((r.Float64()-0.5)*math.Pow10(r.IntN(10))*math.Pow10(d)) / math.Pow10(d)
+		if r.IntN(4) == 0 {
+			e.decK = r.IntN(maxFixedDecimals + 1)
+		}
+		want := string(api.AppendValueFloat(nil, f))
+		m, k, ok := e.decimalOf(f)
+		if !ok {
+			if _, de, ok := tsdb.FloatToDecimal(f); ok && -de <= maxFixedDecimals {
+				t.Fatalf("decimalOf(%v) failed", f)
+			}
+			continue
+		}
+		if got := string(appendDecimalFixed(nil, m, k)); got != want {
+			t.Fatalf("decimalOf(%v) = %d×10^-%d, printed %s, want %s", f, m, k, got, want)
 		}
 	}
 }
