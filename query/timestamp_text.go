@@ -44,38 +44,49 @@ var pair16 = func() (p [100]uint16) {
 }()
 
 // put makes ms the current text (api.AppendDateTime's). It returns false, the text being
-// undefined, for ms outside 1970 ≤ year ≤ 9999 (texts of another length).
+// undefined, for ms outside 1970 ≤ year ≤ 9999 (texts of another length). Small enough to
+// be inlined into the row loop; the rarer changes are in newDay and newSecond.
 func (t *tsText) put(ms int64) bool {
 	u := uint64(ms)
-	if u >= maxTextMs {
-		t.ok = false
-		return false
-	}
-	if !t.ok || u-t.day >= msPerDay { // another day (before t.day, u-t.day wraps)
-		day := u / msPerDay * msPerDay
-		var tmp [32]byte
-		txt := api.AppendDateTime(tmp[:0], int64(day))
-		t.w[0] = binary.LittleEndian.Uint64(txt)
-		t.w[1] = binary.LittleEndian.Uint64(txt[8:])
-		t.w2 = w2Const | uint64(pair16[0])<<8
-		t.ok, t.day, t.sec, t.min = true, day, 0, 0 // the text says 00:00:00
+	if u-t.day >= msPerDay || !t.ok { // another day (before t.day, u-t.day wraps)
+		if u >= maxTextMs {
+			t.ok = false
+			return false
+		}
+		t.newDay(u)
 	}
 	rem := uint32(u - t.day)
 	sec := rem / 1000
 	if sec != t.sec {
-		min := sec / 60
-		if min != t.min {
-			hour := min / 60
-			t.w[1] = t.w[1]&w1DateMask | uint64(pair16[hour])<<24 | uint64(pair16[min-hour*60])<<48
-			t.min = min
-		}
-		t.w2 = w2Const | uint64(pair16[sec-min*60])<<8
-		t.sec = sec
+		t.newSecond(sec)
 	}
 	ms3 := rem - sec*1000
 	d := ms3 / 100
-	t.w[2] = t.w2 | uint64('0'+d)<<32 | uint64(pair16[ms3-d*100])<<40
+	t.w[2] = t.w2 | uint64('0'+d)<<32 | uint64(pair16[(ms3-d*100)%100])<<40
 	return true
+}
+
+// newDay sets the text to 00:00:00.000 of u's day.
+func (t *tsText) newDay(u uint64) {
+	day := u / msPerDay * msPerDay
+	var tmp [32]byte
+	txt := api.AppendDateTime(tmp[:0], int64(day))
+	t.w[0] = binary.LittleEndian.Uint64(txt)
+	t.w[1] = binary.LittleEndian.Uint64(txt[8:])
+	t.w2 = w2Const | uint64(pair16[0])<<8
+	t.ok, t.day, t.sec, t.min = true, day, 0, 0
+}
+
+// newSecond sets the text's hours, minutes and seconds to the day's second sec.
+func (t *tsText) newSecond(sec uint32) {
+	min := sec / 60
+	if min != t.min {
+		hour := min / 60
+		t.w[1] = t.w[1]&w1DateMask | uint64(pair16[hour%100])<<24 | uint64(pair16[(min-hour*60)%100])<<48
+		t.min = min
+	}
+	t.w2 = w2Const | uint64(pair16[(sec-min*60)%100])<<8
+	t.sec = sec
 }
 
 // store writes the current text at the start of dst (len ≥ tsTextLen).

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -25,6 +26,12 @@ import (
 // in a temp dir and returns its base URL; it is killed when the benchmark ends. Skips when the
 // binary is missing.
 func startVM(b *testing.B) string {
+	url, _ := startVMProc(b)
+	return url
+}
+
+// startVMProc is startVM also returning the process id (for vmCPU).
+func startVMProc(b *testing.B) (string, int) {
 	bin, err := exec.LookPath("victoria-metrics")
 	if err != nil {
 		b.Skip("victoria-metrics not installed (apt-get install victoria-metrics)")
@@ -60,7 +67,21 @@ func startVM(b *testing.B) string {
 		}
 		time.Sleep(20 * time.Millisecond) // waiting for another process to listen
 	}
-	return url
+	return url, cmd.Process.Pid
+}
+
+// procCPU is the user+system CPU time of process pid so far, from /proc (clock ticks of
+// 10 ms: read it across many requests).
+func procCPU(b *testing.B, pid int) time.Duration {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// fields after the command name, which is in parentheses: state is field 3, utime 14, stime 15
+	f := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+1:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	sys, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+sys) * 10 * time.Millisecond
 }
 
 // BenchmarkYearRawVsVM: the same year (525 600 samples at 1/min from 2025-01-01, the values
@@ -69,7 +90,7 @@ func startVM(b *testing.B) string {
 // run.
 func BenchmarkYearRawVsVM(b *testing.B) {
 	const n = 525_600
-	vm := startVM(b)
+	vm, vmPid := startVMProc(b)
 	nd := servertest.Start(b)
 	g := nd.Admin.CreateGroup("bench")
 	id := nd.Admin.CreateObject("year", g, "°C")
@@ -127,6 +148,8 @@ func BenchmarkYearRawVsVM(b *testing.B) {
 		b.Fatalf("VictoriaMetrics CSV export is %d bytes: data not visible", got)
 	}
 	path := fmt.Sprintf("/objects/%d/values?from=2025-01-01&to=2026-01-01", id)
+	// cpu-ms/op: server and client together — this process for tsgate (its client too), this
+	// process (the client) plus the victoria-metrics process for VictoriaMetrics
 	for _, c := range []struct {
 		name string
 		get  func(b *testing.B) int64
@@ -138,9 +161,12 @@ func BenchmarkYearRawVsVM(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			var bytes int64
+			cpu0, vm0 := cpuTime(), procCPU(b, vmPid)
 			for b.Loop() {
 				bytes = c.get(b)
 			}
+			cpu := cpuTime() - cpu0 + procCPU(b, vmPid) - vm0
+			b.ReportMetric(float64(cpu)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 			b.SetBytes(bytes)
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 		})
