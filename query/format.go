@@ -2,9 +2,12 @@ package query
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"io"
 	"math"
 	"slices"
+	"strings"
 	"strconv"
 	"unsafe"
 
@@ -377,6 +380,38 @@ func appendDecimalFixed(dst []byte, m int64, k int) []byte {
 	return api.AppendValueFloat(dst, tsdb.DecimalToFloat(m, int16(-k)))
 }
 
+// Text tables of putDecimalFixed's common case, each entry the text's bytes little-endian in
+// the low 32 bits and its length in the top byte: intText[v] is v < 1000 in decimal;
+// fracText[fracBase[k]+f] is the fraction f of k ≤ 3 decimals with its point and without
+// trailing zeros (".0" for 0, ".5", ".25").
+var (
+	intText  [1000]uint64
+	fracText [1 + 10 + 100 + 1000]uint64
+	fracBase = [4]uint64{0, 1, 11, 111}
+)
+
+func init() {
+	pack := func(txt string) uint64 {
+		var v uint64
+		for i := len(txt) - 1; i >= 0; i-- {
+			v = v<<8 | uint64(txt[i])
+		}
+		return v | uint64(len(txt))<<56
+	}
+	for v := range intText {
+		intText[v] = pack(strconv.Itoa(v))
+	}
+	for k := 0; k <= 3; k++ {
+		for f := uint64(0); f < pow10u[k]; f++ {
+			txt := ".0"
+			if f != 0 {
+				txt = strings.TrimRight(fmt.Sprintf(".%0*d", k, f), "0")
+			}
+			fracText[fracBase[k]+f] = pack(txt)
+		}
+	}
+}
+
 // putDecimalFixed writes m × 10^-k (0 ≤ k ≤ maxFixedDecimals, a block's shared exponent) at
 // the start of d (len(d) ≥ maxFixedText) as appendDecimalCanonical prints it, plain notation
 // with trailing fraction zeros dropped ("21.5", "0.0", "1200.0"), and returns the length;
@@ -418,6 +453,13 @@ func putDecimalFixed(d []byte, m int64, k int) int {
 		ip = u / 100000000
 	}
 	frac := u - ip*pow10u[k]
+	if k <= 3 && ip < 1000 { // the usual sensor value: two table lookups
+		it, ft := intText[ip], fracText[fracBase[k]+frac]
+		binary.LittleEndian.PutUint32(d[i:], uint32(it))
+		i += int(it >> 56)
+		binary.LittleEndian.PutUint32(d[i:], uint32(ft))
+		return i + int(ft>>56)
+	}
 	if ip >= 1e7 || (ip == 0 && k >= 3 && frac < pow10u[k-3]) {
 		return -1
 	}
