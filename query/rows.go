@@ -22,12 +22,13 @@ type encoder struct {
 	id     uint32
 
 	// Raw rows: head is a row's start for the current object, CSV `id,`, JSON
-	// `,{"objectId":id,"timestamp":"` (the comma skipped on the first row), padded with zeros
-	// to whole 8-byte words; tt holds the text of the row's timestamp.
-	head    []byte
-	headLen int
-	tt      tsText
-	decK    int // decimalOf's first guess
+	// `,{"objectId":id,"timestamp":"` (the comma skipped on the first row), ≤ 37 bytes, also
+	// as little-endian words padded with zeros; tt holds the text of the row's timestamp.
+	head      []byte
+	headLen   int
+	headWords [5]uint64
+	tt        tsText
+	decK      int // decimalOf's first guess
 }
 
 // fieldSet selects the fields of an aggregated row (objectId and timestamp always).
@@ -126,8 +127,10 @@ func (e *encoder) object(id uint32) {
 		e.head = append(e.head[:0], e.prefix...)
 	}
 	e.headLen = len(e.head)
-	for len(e.head)%8 != 0 {
-		e.head = append(e.head, 0)
+	var words [len(e.headWords) * 8]byte
+	copy(words[:], e.head)
+	for i := range e.headWords {
+		e.headWords[i] = binary.LittleEndian.Uint64(words[8*i:])
 	}
 }
 
@@ -143,9 +146,13 @@ func (e *encoder) rawRun(o *out, r *tsdb.Run, cnt int) bool {
 	k := -int(exp)
 	fast := dec && k >= 0 && k <= maxFixedDecimals
 	guess := !dec && r.Type() == tsdb.Float // a head copy or a block of raw floats
-	head := e.head
-	room := len(head) + tsTextLen + 16 + maxFixedText + 24
+	hw := &e.headWords
+	// Rows start below flushAt (else the buffer is written first) and the buffer keeps at
+	// least maxRawRow beyond it, so a row written in place needs no capacity check.
 	b := o.buf
+	if cap(b) < flushAt+maxRawRow {
+		b = slices.Grow(b, flushAt+maxRawRow-len(b))
+	}
 	for i, ts := range r.Timestamps()[:cnt] {
 		if len(b) >= flushAt {
 			o.buf = b
@@ -178,13 +185,13 @@ func (e *encoder) rawRun(o *out, r *tsdb.Run, cnt int) bool {
 			continue
 		}
 		n := len(b)
-		if cap(b)-n < room {
-			b = slices.Grow(b, room)
-		}
 		w := b[n:cap(b)]
-		for j := 0; j < len(head); j += 8 {
-			binary.LittleEndian.PutUint64(w[j:], binary.LittleEndian.Uint64(head[j:]))
-		}
+		_ = w[maxRawRow-1]
+		binary.LittleEndian.PutUint64(w, hw[0])
+		binary.LittleEndian.PutUint64(w[8:], hw[1])
+		binary.LittleEndian.PutUint64(w[16:], hw[2])
+		binary.LittleEndian.PutUint64(w[24:], hw[3])
+		binary.LittleEndian.PutUint64(w[32:], hw[4])
 		p := e.headLen
 		e.tt.store(w[p:])
 		p += tsTextLen
@@ -239,6 +246,10 @@ func (e *encoder) decimalOf(f float64) (m int64, k int, ok bool) {
 	e.decK = int(-de)
 	return dm, e.decK, true
 }
+
+// maxRawRow bounds a raw row written in place: head words, timestamp, `","value":"`, value,
+// row end words.
+const maxRawRow = 40 + tsTextLen + 16 + maxFixedText + 24
 
 // Raw row parts around a decimal value as little-endian words: JSON `","value":"` after the
 // timestamp; the row's end, CSV `,null\n`, JSON `","comment":null}` (the value's closing

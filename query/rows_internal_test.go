@@ -105,7 +105,7 @@ func TestRawRowsMatchReference(t *testing.T) {
 	}
 	defer db.Close()
 	typs := []tsdb.ValueType{tsdb.Float, tsdb.Float, tsdb.Float, tsdb.Int, tsdb.Bool, tsdb.String, tsdb.Float}
-	ids := []uint32{1, 2, 3, 4, 5, 6, 123456789}
+	ids := []uint32{1, 2, 3, 4, 5, 6, math.MaxUint32}
 	for i, id := range ids {
 		if err := db.CreateSeriesNow(id, typs[i]); err != nil {
 			t.Fatal(err)
