@@ -18,8 +18,10 @@ import (
 //	return it.Err()
 //
 // Accessors are valid until the next call of Next; Bytes aliases internal
-// memory. An Iterator is not safe for concurrent use and holds no lock: it
-// reads a Pebble snapshot plus a copy of the head taken at Scan.
+// memory. Bulk readers call NextRun instead and read a Run (a block's
+// timestamps and values as slices) at a time; the two may be mixed. An
+// Iterator is not safe for concurrent use and holds no lock: it reads a
+// Pebble snapshot plus a copy of the head taken at Scan.
 type Iterator struct {
 	db       *DB
 	id       uint32
