@@ -58,7 +58,7 @@ func (t *tsText) put(ms int64) bool {
 	rem := uint32(u - t.day)
 	sec := rem / 1000
 	if sec != t.sec {
-		t.newSecond(sec)
+		t.newSecond(sec, rem)
 	}
 	ms3 := rem - sec*1000
 	d := ms3 / 100
@@ -77,15 +77,18 @@ func (t *tsText) newDay(u uint64) {
 	t.ok, t.day, t.sec, t.min = true, day, 0, 0
 }
 
-// newSecond sets the text's hours, minutes and seconds to the day's second sec.
-func (t *tsText) newSecond(sec uint32) {
-	min := sec / 60
+// newSecond sets the text's hours, minutes and seconds to the day's second sec; rem is the
+// ms of the day. Minutes and hours come from rem, not from each other, so the divisions (by
+// constants: multiplications) do not wait on one another; no modulo guards the table
+// indexes, for the same reason (a bounds check is off the dependency chain).
+func (t *tsText) newSecond(sec, rem uint32) {
+	min := rem / 60_000
 	if min != t.min {
-		hour := min / 60
-		t.w[1] = t.w[1]&w1DateMask | uint64(pair16[hour%100])<<24 | uint64(pair16[(min-hour*60)%100])<<48
+		hour := rem / 3_600_000
+		t.w[1] = t.w[1]&w1DateMask | uint64(pair16[hour])<<24 | uint64(pair16[min-hour*60])<<48
 		t.min = min
 	}
-	t.w2 = w2Const | uint64(pair16[(sec-min*60)%100])<<8
+	t.w2 = w2Const | uint64(pair16[sec-min*60])<<8
 	t.sec = sec
 }
 
