@@ -413,7 +413,21 @@ func decodeTimestamps(dst []int64, p []byte, n int, sc *tsScratch) ([]int64, []b
 			return dst[:start], p, errors.New("bad grid index")
 		}
 		out[0] = phase + kk*g
-		for i := 1; i < n; i++ {
+		i := 1
+		if len(ks) == n-1 { // n-1 deltas in n-1 bytes: one byte each (a regular series)
+			var or byte
+			for j, d := range ks {
+				or |= d
+				kk += int64(d)
+				out[j+1] = phase + kk*g
+			}
+			if or < 0x80 && kk <= 1<<50 { // kk only grew: its last value bounds all
+				i, ks = n, nil
+			} else {
+				kk = k0 // damaged: the checked loop below says how
+			}
+		}
+		for ; i < n; i++ {
 			if len(ks) > 0 && ks[0] < 0x80 {
 				kk += int64(ks[0])
 				ks = ks[1:]
