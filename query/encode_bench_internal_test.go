@@ -71,7 +71,7 @@ func BenchmarkEncodeYear(b *testing.B) {
 	}
 }
 
-// BenchmarkTsText: the incremental timestamp text of a year at 1/min (tsText.put + store)
+// BenchmarkTsText: the timestamp text of a year at 1/min (tsText.put + store)
 // beside api.AppendDateTime per sample.
 func BenchmarkTsText(b *testing.B) {
 	const start = 1735689600000

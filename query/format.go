@@ -416,8 +416,9 @@ func init() {
 // the start of d (len(d) ≥ maxFixedText) as appendDecimalCanonical prints it, plain notation
 // with trailing fraction zeros dropped ("21.5", "0.0", "1200.0"), and returns the length;
 // -1 (nothing written that counts) when |v| is outside [1e-3, 1e7), Java's scientific range.
-// Written for the per-sample loop of raw rows: divisions by constants, digits in place, no
-// call (BenchmarkEncodeYear: ~4 ns a value).
+// Written for the per-sample loop of raw rows: divisions by constants, values below 1000
+// with up to 3 decimals from two text tables, digits in place (BenchmarkDecimalFixed: 5–9 ns
+// a value against 14–20 for appendDecimalCanonical, on a loaded machine).
 func putDecimalFixed(d []byte, m int64, k int) int {
 	_ = d[maxFixedText-1]
 	if m == 0 {

@@ -207,7 +207,7 @@ func TestDecimalFixed(t *testing.T) {
 	}
 }
 
-// TestTsText: the incremental timestamp field equals api.AppendDateTime after every put, for
+// TestTsText: the incremental timestamp text (date kept per day) equals api.AppendDateTime after every put, for
 // sequences that step by a millisecond up to a year (crossing seconds, minutes, hours, days,
 // month ends, leap days of 2000, 2024 and none in 2100, year ends), jump back, and leave the
 // supported years.

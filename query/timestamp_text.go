@@ -17,8 +17,8 @@ const maxTextMs = 253402300800000
 // the date is formatted once a day (newDay); the time of day is assembled from three tables
 // (minute of the day, second, millisecond) with two multiplications, no branch and no
 // dependency between the lookups, and stored as whole words (byte stores read back as words
-// would stall on store forwarding). BenchmarkTsText: ~8× faster than api.AppendDateTime.
-// The zero value is ready.
+// would stall on store forwarding). BenchmarkTsText: ~5 ns a sample, ~6× less than
+// api.AppendDateTime. The zero value is ready.
 type tsText struct {
 	w   [3]uint64 // the text
 	ok  bool      // w[0] and w1 hold the date of day
