@@ -74,10 +74,11 @@ func appendGroup(dst []byte, g *group) []byte {
 		}
 	}
 	dst = binary.AppendUvarint(dst, uint64(n))
+	hint := 0
 	for i := range g.rows {
 		if g.rows[i].Count > 0 {
 			dst = binary.AppendUvarint(dst, uint64(i))
-			dst = appendRow(dst, &g.rows[i])
+			dst = appendRow(dst, &g.rows[i], &hint)
 		}
 	}
 	return dst
@@ -143,22 +144,60 @@ func value(typ tsdb.ValueType, num uint64) float64 {
 }
 
 // foldQuarters appends the quarter rows of sorted, distinct samples to dst.
+// Each quarter's samples are contiguous: one pass gathers count, sum, min,
+// max, first and last, a second adds the squared deviations from the mean
+// (two-pass M2: no division per sample, as stable as Welford's).
 func foldQuarters(dst []Row, typ tsdb.ValueType, ts []int64, nums []uint64) []Row {
-	start := int64(-quarterMs) // timestamps are ≥ 0
-	var cur *Row
-	for i, t := range ts {
-		v := value(typ, nums[i])
+	for i := 0; i < len(ts); {
+		qs := floorTo(ts[i], quarterMs)
+		j := i + 1
+		for j < len(ts) && ts[j]-qs < quarterMs {
+			j++
+		}
+		if r, ok := foldRun(qs, typ, ts[i:j], nums[i:j]); ok {
+			dst = append(dst, r)
+		}
+		i = j
+	}
+	return dst
+}
+
+// foldRun is the row of one window's samples (false: no usable value).
+func foldRun(start int64, typ tsdb.ValueType, ts []int64, nums []uint64) (Row, bool) {
+	r := Row{Start: start}
+	var n uint64
+	var sum float64
+	for k, num := range nums {
+		v := value(typ, num)
 		if !usable(v) {
 			continue
 		}
-		if t-start >= quarterMs {
-			start = floorTo(t, quarterMs)
-			dst = append(dst, Row{Start: start})
-			cur = &dst[len(dst)-1]
+		if n == 0 {
+			r.First, r.FirstTs, r.Min, r.Max = v, ts[k], v, v
 		}
-		cur.Add(t, v)
+		r.Last, r.LastTs = v, ts[k]
+		n++
+		sum += v
+		if v < r.Min {
+			r.Min = v
+		}
+		if v > r.Max {
+			r.Max = v
+		}
 	}
-	return dst
+	if n == 0 {
+		return r, false
+	}
+	mean := sum / float64(n)
+	var m2 float64
+	for _, num := range nums {
+		if v := value(typ, num); usable(v) {
+			d := v - mean
+			m2 += d * d
+		}
+	}
+	r.Count, r.Sum, r.Mean, r.M2 = n, sum, mean, m2
+	return r, true
 }
 
 // coarsen appends to dst the rows of res made by merging src's ascending

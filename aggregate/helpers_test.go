@@ -43,8 +43,9 @@ func (m model) put(id uint32, ts int64, v float64) {
 	m[id][ts] = v
 }
 
-// brute computes the rows of one object's samples directly (two passes).
-func brute(samples map[int64]float64, res Resolution) []Row {
+// brute computes the rows of one object's samples directly (two passes),
+// and for each row the greatest |v| of its window (the tolerance's scale).
+func brute(samples map[int64]float64, res Resolution) ([]Row, []float64) {
 	ts := make([]int64, 0, len(samples))
 	for t, v := range samples {
 		if usable(v) {
@@ -53,6 +54,7 @@ func brute(samples map[int64]float64, res Resolution) []Row {
 	}
 	slices.Sort(ts)
 	var out []Row
+	var maxV []float64
 	for i := 0; i < len(ts); {
 		start := res.WindowStart(ts[i])
 		j := i
@@ -60,11 +62,13 @@ func brute(samples map[int64]float64, res Resolution) []Row {
 			j++
 		}
 		r := Row{Start: start, Count: uint64(j - i), Min: math.Inf(1), Max: math.Inf(-1)}
+		m := 0.0
 		for _, t := range ts[i:j] {
 			v := samples[t]
 			r.Sum += v
 			r.Min = min(r.Min, v)
 			r.Max = max(r.Max, v)
+			m = max(m, math.Abs(v))
 		}
 		r.Mean = r.Sum / float64(r.Count)
 		for _, t := range ts[i:j] {
@@ -74,19 +78,10 @@ func brute(samples map[int64]float64, res Resolution) []Row {
 		r.First, r.FirstTs = samples[ts[i]], ts[i]
 		r.Last, r.LastTs = samples[ts[j-1]], ts[j-1]
 		out = append(out, r)
+		maxV = append(maxV, m)
 		i = j
 	}
-	return out
-}
-
-func maxAbs(samples map[int64]float64, start, length int64) float64 {
-	m := 0.0
-	for t, v := range samples {
-		if t >= start && t < start+length && usable(v) {
-			m = max(m, math.Abs(v))
-		}
-	}
-	return m
+	return out, maxV
 }
 
 // rowsEqual compares a stored row with the brute-force one within
@@ -133,9 +128,12 @@ func checkRowsRange(t testing.TB, r *Rollups, m model, ids []uint32, from, to in
 		}
 		for _, id := range ids {
 			var want []Row
-			for _, w := range brute(m[id], res) {
+			var wantMax []float64
+			all, allMax := brute(m[id], res)
+			for k, w := range all {
 				if w.Start >= from && w.Start <= to {
 					want = append(want, w)
+					wantMax = append(wantMax, allMax[k])
 				}
 			}
 			g := got[id]
@@ -143,7 +141,7 @@ func checkRowsRange(t testing.TB, r *Rollups, m model, ids []uint32, from, to in
 				t.Fatalf("%s: object %d %s: %d rows, want %d\n got %v\nwant %v", label, id, res, len(g), len(want), starts(g), starts(want))
 			}
 			for i := range want {
-				if err := rowsEqual(&g[i], &want[i], maxAbs(m[id], want[i].Start, res.Millis())); err != nil {
+				if err := rowsEqual(&g[i], &want[i], wantMax[i]); err != nil {
 					t.Fatalf("%s: object %d %s window %s: %v", label, id, res, fmtTs(want[i].Start), err)
 				}
 			}

@@ -107,7 +107,10 @@ func usable(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // mantissa (zigzag varint), exact up to float addition error. The mean is sum / count (within the
 // 1e-9 relative tolerance of DESIGN.md §5 of the running mean). A row of one
 // value is its value only. Sensor rows take ≈ 25 bytes instead of 76.
-func appendRow(dst []byte, r *Row) []byte {
+//
+// hint is the decimal exponent the previous row of the group used (rows of
+// one object usually share it); it is tried first and updated.
+func appendRow(dst []byte, r *Row, hint *int) []byte {
 	dst = binary.AppendUvarint(dst, r.Count)
 	if r.Count == 0 {
 		return dst
@@ -119,11 +122,20 @@ func appendRow(dst []byte, r *Row) []byte {
 		dst = binary.AppendUvarint(dst, uint64(r.LastTs-r.Start))
 		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(r.M2))
 	}
-	e, ms, ok := rowDecimals(r)
+	e, ms, ok := rowDecimalsAt(r, *hint)
+	if !ok {
+		e, ms, ok = rowDecimals(r)
+	}
 	var se int
 	var sm int64
 	if ok && r.Count > 1 {
-		se, sm, ok = sumDecimal(r.Sum)
+		se, sm, ok = sumDecimalAt(r.Sum, e)
+		if !ok {
+			se, sm, ok = sumDecimal(r.Sum)
+		}
+	}
+	if ok {
+		*hint = e
 	}
 	if ok {
 		dst[tagAt] = byte(1 + 2*e)
@@ -175,6 +187,32 @@ func rowDecimals(r *Row) (e int, ms [5]int64, ok bool) {
 		}
 	}
 	return e, ms, true
+}
+
+// rowDecimalsAt is rowDecimals at exponent e only (any exact decimal will
+// do; the shortest is not needed): four multiply-round-divide checks.
+func rowDecimalsAt(r *Row, e int) (int, [5]int64, bool) {
+	var ms [5]int64
+	for i, v := range [4]float64{r.Min, r.Max, r.First, r.Last} {
+		x := math.RoundToEven(v * pow10[e])
+		if !(math.Abs(x) < maxRowMant) || tsdb.DecimalToFloat(int64(x), int16(-e)) != v || (v == 0 && math.Signbit(v)) {
+			return 0, ms, false
+		}
+		ms[i] = int64(x)
+	}
+	return e, ms, true
+}
+
+// sumDecimalAt is sumDecimal at k decimals only.
+func sumDecimalAt(sum float64, k int) (int, int64, bool) {
+	x := sum * pow10[k]
+	if !(math.Abs(x) < maxRowMant/16) {
+		return 0, 0, false
+	}
+	if r := math.Round(x); math.Abs(x-r) <= max(math.Abs(x), 1)*0x1p-40 {
+		return k, int64(r), true
+	}
+	return 0, 0, false
 }
 
 // sumDecimal returns the fewest decimals k (value = m × 10^−k) that hold

@@ -37,7 +37,8 @@ func TestRowCodecRoundTrip(t *testing.T) {
 			maxV = max(maxV, math.Abs(v))
 			r.Add(start+int64(k)*30_000+int64(rnd.Intn(1000)), v)
 		}
-		b := appendRow(nil, &r)
+		hint := i % 4
+		b := appendRow(nil, &r, &hint)
 		var got Row
 		rest, err := decodeRow(&got, start, b)
 		if err != nil || len(rest) != 0 {
