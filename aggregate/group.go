@@ -144,60 +144,50 @@ func value(typ tsdb.ValueType, num uint64) float64 {
 }
 
 // foldQuarters appends the quarter rows of sorted, distinct samples to dst.
-// Each quarter's samples are contiguous: one pass gathers count, sum, min,
-// max, first and last, a second adds the squared deviations from the mean
-// (two-pass M2: no division per sample, as stable as Welford's).
+// Each quarter's samples are contiguous: one pass finds its end and gathers
+// count, sum, min, max, first and last, a second adds the squared
+// deviations from the mean (two-pass M2: no division per sample, as stable
+// as Welford's).
 func foldQuarters(dst []Row, typ tsdb.ValueType, ts []int64, nums []uint64) []Row {
 	for i := 0; i < len(ts); {
-		qs := floorTo(ts[i], quarterMs)
-		j := i + 1
-		for j < len(ts) && ts[j]-qs < quarterMs {
-			j++
+		r := Row{Start: floorTo(ts[i], quarterMs)}
+		end := r.Start + quarterMs
+		var n uint64
+		var sum float64
+		j := i
+		for ; j < len(ts) && ts[j] < end; j++ {
+			v := value(typ, nums[j])
+			if v-v != 0 { // NaN or ±Inf: left out
+				continue
+			}
+			if n == 0 {
+				r.First, r.FirstTs, r.Min, r.Max = v, ts[j], v, v
+			}
+			r.Last, r.LastTs = v, ts[j]
+			n++
+			sum += v
+			if v < r.Min {
+				r.Min = v
+			}
+			if v > r.Max {
+				r.Max = v
+			}
 		}
-		if r, ok := foldRun(qs, typ, ts[i:j], nums[i:j]); ok {
+		if n > 0 {
+			mean := sum / float64(n)
+			var m2 float64
+			for _, num := range nums[i:j] {
+				if v := value(typ, num); v-v == 0 {
+					d := v - mean
+					m2 += d * d
+				}
+			}
+			r.Count, r.Sum, r.Mean, r.M2 = n, sum, mean, m2
 			dst = append(dst, r)
 		}
 		i = j
 	}
 	return dst
-}
-
-// foldRun is the row of one window's samples (false: no usable value).
-func foldRun(start int64, typ tsdb.ValueType, ts []int64, nums []uint64) (Row, bool) {
-	r := Row{Start: start}
-	var n uint64
-	var sum float64
-	for k, num := range nums {
-		v := value(typ, num)
-		if !usable(v) {
-			continue
-		}
-		if n == 0 {
-			r.First, r.FirstTs, r.Min, r.Max = v, ts[k], v, v
-		}
-		r.Last, r.LastTs = v, ts[k]
-		n++
-		sum += v
-		if v < r.Min {
-			r.Min = v
-		}
-		if v > r.Max {
-			r.Max = v
-		}
-	}
-	if n == 0 {
-		return r, false
-	}
-	mean := sum / float64(n)
-	var m2 float64
-	for _, num := range nums {
-		if v := value(typ, num); usable(v) {
-			d := v - mean
-			m2 += d * d
-		}
-	}
-	r.Count, r.Sum, r.Mean, r.M2 = n, sum, mean, m2
-	return r, true
 }
 
 // coarsen appends to dst the rows of res made by merging src's ascending

@@ -131,56 +131,54 @@ func (r *Rollups) mergeRows(id uint32, quarters []Row, prevMax int64) error {
 	return nil
 }
 
-// ObserveFlush implements tsdb.RowsObserver: the rows of every flushed
-// numeric series are brought to what the blocks will hold, in the flush's
-// batch. Samples above the series' previous block maximum are folded into
-// the stored rows (Chan); the UTC days holding samples at or below it (late
+// ObserveFlush implements tsdb.RowsObserver: the rows of a flushed numeric
+// series are brought to what its blocks will hold, in the flush's batch.
+// Samples above the series' previous block maximum are folded into the
+// stored rows (Chan); the UTC days holding samples at or below it (late
 // data, overwrites) are recomputed from the blocks merged with the flush.
-func (r *Rollups) ObserveFlush(f *tsdb.FlushView) error {
+func (r *Rollups) ObserveFlush(f *tsdb.FlushView, s *tsdb.FlushedSeries) error {
+	if s.Type != tsdb.Float && s.Type != tsdb.Int {
+		return nil
+	}
 	fs := &r.fl
-	for i := range f.Series {
-		s := &f.Series[i]
-		if s.Type != tsdb.Float && s.Type != tsdb.Int {
-			continue
+	k := sort.Search(len(s.TS), func(j int) bool { return s.TS[j] > s.PrevMax })
+	fs.days = fs.days[:0]
+	for _, ts := range s.TS[:k] {
+		if d := dayStart(ts); len(fs.days) == 0 || fs.days[len(fs.days)-1] != d {
+			fs.days = append(fs.days, d)
 		}
-		k := sort.Search(len(s.TS), func(j int) bool { return s.TS[j] > s.PrevMax })
-		fs.days = fs.days[:0]
-		for _, ts := range s.TS[:k] {
-			if d := dayStart(ts); len(fs.days) == 0 || fs.days[len(fs.days)-1] != d {
-				fs.days = append(fs.days, d)
-			}
+	}
+	for _, d := range fs.days {
+		it, err := f.Scan(s, d, d+dayMs-1)
+		if err != nil {
+			return err
 		}
-		for _, d := range fs.days {
-			it, err := f.Scan(i, d, d+dayMs-1)
-			if err != nil {
-				return err
-			}
-			if fs.q, err = scanQuarters(fs.q[:0], it, 1, 0); err != nil {
-				return err
-			}
-			if err := r.setDay(s.ID, d, fs.q); err != nil {
-				return err
-			}
+		if fs.q, err = scanQuarters(fs.q[:0], it, 1, 0); err != nil {
+			return err
 		}
-		if n := len(fs.days); n > 0 {
-			// Samples of the last recomputed day are in it already.
-			last := fs.days[n-1]
-			for k < len(s.TS) && dayStart(s.TS[k]) == last {
-				k++
-			}
-		}
-		if k < len(s.TS) {
-			fs.q = foldQuarters(fs.q[:0], s.Type, s.TS[k:], s.Nums[k:])
-			if err := r.mergeRows(s.ID, fs.q, s.PrevMax); err != nil {
-				return err
-			}
-		}
-		if err := fs.write(f.Batch, s.ID, r.m); err != nil {
+		if err := r.setDay(s.ID, d, fs.q); err != nil {
 			return err
 		}
 	}
-	return setGen(f.Batch, f.Gen)
+	if n := len(fs.days); n > 0 {
+		// Samples of the last recomputed day are in it already.
+		last := fs.days[n-1]
+		for k < len(s.TS) && dayStart(s.TS[k]) == last {
+			k++
+		}
+	}
+	if k < len(s.TS) {
+		fs.q = foldQuarters(fs.q[:0], s.Type, s.TS[k:], s.Nums[k:])
+		if err := r.mergeRows(s.ID, fs.q, s.PrevMax); err != nil {
+			return err
+		}
+	}
+	return fs.write(f.Batch, s.ID, r.m)
 }
+
+// ObserveFlushEnd implements tsdb.RowsObserver: the rows now describe the
+// flush's generation.
+func (r *Rollups) ObserveFlushEnd(f *tsdb.FlushView) error { return setGen(f.Batch, f.Gen) }
 
 // ObserveDelete implements tsdb.RowsObserver: DeleteObject deletes every
 // row of the object; DeleteRange deletes the rows of the days inside the
