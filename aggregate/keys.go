@@ -8,16 +8,21 @@ import (
 //
 //	r v                       keyspace format version
 //	r g                       raw-data generation the rows reflect (tsdb.DB.RawGeneration)
-//	r q id(BE u32) start(BE u64)  quarter group: the 24 quarters of 6 hours (UTC)
-//	r h id(BE u32) start(BE u64)  hour group: the 24 hours of one UTC day
-//	r d id(BE u32) start(BE u64)  day group: one UTC day's row
+//	r q id(BE u32) start(BE u64) gen(BE u64)  quarter group: quarters of 6 hours (UTC)
+//	r h id(BE u32) start(BE u64) gen(BE u64)  hour group: hours of one UTC day
+//	r d id(BE u32) start(BE u64) gen(BE u64)  day group: one UTC day's row
+//
+// A group may be in several fragments (gen: the raw-data generation that
+// wrote it): a flush writes the rows of its new samples as a new fragment
+// instead of reading and rewriting the stored group; readers merge the rows
+// of equal windows (Chan). Fragments of one group hold disjoint samples.
 const (
 	prefix          = 'r'
 	kindVersion     = 'v'
 	kindGen         = 'g'
 	formatVer       = 2
 	groupVer        = 1
-	groupKeyLen     = 2 + 4 + 8
+	groupKeyLen     = 2 + 4 + 8 + 8
 	daysPerDayGroup = 32
 )
 
@@ -56,14 +61,17 @@ func (r Resolution) slots() int { return int(r.groupSpan() / r.Millis()) }
 // groupStart is the start of the group of res holding the window of ts.
 func (r Resolution) groupStart(ts int64) int64 { return floorTo(ts, r.groupSpan()) }
 
-func appendGroupKey(dst []byte, res Resolution, id uint32, start int64) []byte {
+func appendGroupKey(dst []byte, res Resolution, id uint32, start int64, gen uint64) []byte {
 	dst = append(dst, prefix, res.kind())
 	dst = binary.BigEndian.AppendUint32(dst, id)
-	return binary.BigEndian.AppendUint64(dst, uint64(start))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(start))
+	return binary.BigEndian.AppendUint64(dst, gen)
 }
 
-func groupKey(res Resolution, id uint32, start int64) []byte {
-	return appendGroupKey(make([]byte, 0, groupKeyLen), res, id, start)
+// groupKey is a fragment's key; gen 0 bounds every fragment of start from
+// below.
+func groupKey(res Resolution, id uint32, start int64, gen uint64) []byte {
+	return appendGroupKey(make([]byte, 0, groupKeyLen), res, id, start, gen)
 }
 
 // objectLo and objectHi bound every group of id at res.
@@ -78,12 +86,12 @@ func objectHi(res Resolution, id uint32) []byte {
 	return objectLo(res, id+1)
 }
 
-// parseGroupKey reads a group key.
-func parseGroupKey(k []byte) (id uint32, start int64, ok bool) {
+// parseGroupKey reads a group fragment's key.
+func parseGroupKey(k []byte) (id uint32, start int64, gen uint64, ok bool) {
 	if len(k) != groupKeyLen || k[0] != prefix {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
-	return binary.BigEndian.Uint32(k[2:]), int64(binary.BigEndian.Uint64(k[6:])), true
+	return binary.BigEndian.Uint32(k[2:]), int64(binary.BigEndian.Uint64(k[6:])), binary.BigEndian.Uint64(k[14:]), true
 }
 
 var allResolutions = [...]Resolution{Quarters, Hours, Days}

@@ -21,12 +21,12 @@ type flushScratch struct {
 	key    []byte
 }
 
-// get returns the group (res, start) of the current object, loading it from
-// Pebble when load is set (it may hold rows) or starting it empty.
-func (fs *flushScratch) get(pdb *pebble.DB, id uint32, res Resolution, start int64, load bool) (*group, error) {
+// get returns the group (res, start) of the current object, started empty:
+// it becomes a new fragment (keys.go), so stored groups are never read.
+func (fs *flushScratch) get(res Resolution, start int64) *group {
 	for _, g := range fs.groups {
 		if g.res == res && g.start == start {
-			return g, nil
+			return g
 		}
 	}
 	var g *group
@@ -37,40 +37,20 @@ func (fs *flushScratch) get(pdb *pebble.DB, id uint32, res Resolution, start int
 	}
 	g.reset(res, start)
 	fs.groups = append(fs.groups, g)
-	if !load {
-		return g, nil
-	}
-	fs.key = appendGroupKey(fs.key[:0], res, id, start)
-	v, c, err := pdb.Get(fs.key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return g, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("aggregate: cannot read rollup group: %w", err)
-	}
-	defer c.Close()
-	if err := decodeGroup(g, res, start, v); err != nil {
-		return nil, &CorruptionError{Key: append([]byte(nil), fs.key...), Err: err}
-	}
-	return g, nil
+	return g
 }
 
-// write puts the changed groups of object id into pb and forgets them.
-func (fs *flushScratch) write(pb *pebble.Batch, id uint32, m *rollupMetrics) error {
+// write puts the changed, non-empty groups of object id into pb as
+// fragments of generation gen, and forgets them.
+func (fs *flushScratch) write(pb *pebble.Batch, id uint32, gen uint64, m *rollupMetrics) error {
 	for _, g := range fs.groups {
-		if g.changed {
-			fs.key = appendGroupKey(fs.key[:0], g.res, id, g.start)
-			var err error
-			if g.empty() {
-				err = pb.Delete(fs.key, nil)
-			} else {
-				fs.buf = appendGroup(fs.buf[:0], g)
-				err = pb.Set(fs.key, fs.buf, nil)
-				m.groups.Inc()
-			}
-			if err != nil {
+		if g.changed && !g.empty() {
+			fs.key = appendGroupKey(fs.key[:0], g.res, id, g.start, gen)
+			fs.buf = appendGroup(fs.buf[:0], g)
+			if err := pb.Set(fs.key, fs.buf, nil); err != nil {
 				return err
 			}
+			m.groups.Inc()
 		}
 		fs.spare = append(fs.spare, g)
 	}
@@ -80,9 +60,10 @@ func (fs *flushScratch) write(pb *pebble.Batch, id uint32, m *rollupMetrics) err
 }
 
 // setDay replaces the rows of day d (all three resolutions) by quarters
-// (the day's quarter rows, ascending; possibly none). Groups divide a day,
-// so no stored group needs reading.
-func (r *Rollups) setDay(id uint32, d int64, quarters []Row) error {
+// (the day's quarter rows, ascending; possibly none): with clear, the day's
+// fragments are deleted first (the new groups come after the delete in pb,
+// so they win).
+func (r *Rollups) setDay(pb *pebble.Batch, id uint32, d int64, quarters []Row, clear bool) error {
 	fs := &r.fl
 	fs.h = coarsen(fs.h[:0], quarters, Hours)
 	fs.d = coarsen(fs.d[:0], fs.h, Days)
@@ -90,28 +71,22 @@ func (r *Rollups) setDay(id uint32, d int64, quarters []Row) error {
 		res  Resolution
 		rows []Row
 	}{{Quarters, quarters}, {Hours, fs.h}, {Days, fs.d}} {
-		for gs := d; gs < d+dayMs; gs += set.res.groupSpan() {
-			g, err := fs.get(r.pdb, id, set.res, gs, false)
-			if err != nil {
+		if clear {
+			if err := pb.DeleteRange(groupKey(set.res, id, d, 0), groupKey(set.res, id, d+dayMs, 0), nil); err != nil {
 				return err
 			}
-			g.changed = true // written (or deleted) even when it stays empty
 		}
 		for i := range set.rows {
-			g, err := fs.get(r.pdb, id, set.res, set.res.groupStart(set.rows[i].Start), false)
-			if err != nil {
-				return err
-			}
-			g.set(&set.rows[i])
+			fs.get(set.res, set.res.groupStart(set.rows[i].Start)).set(&set.rows[i])
 		}
 	}
 	r.m.dayRecomp.Inc()
 	return nil
 }
 
-// mergeRows folds quarter rows of samples new to the stored rows (all later
-// than what they hold: prevMax) into the groups.
-func (r *Rollups) mergeRows(id uint32, quarters []Row, prevMax int64) error {
+// mergeRows adds the quarter rows of samples new to the stored rows (all
+// later than what they hold) to the groups, with their hours and days.
+func (r *Rollups) mergeRows(quarters []Row) {
 	fs := &r.fl
 	fs.h = coarsen(fs.h[:0], quarters, Hours)
 	fs.d = coarsen(fs.d[:0], fs.h, Days)
@@ -120,15 +95,9 @@ func (r *Rollups) mergeRows(id uint32, quarters []Row, prevMax int64) error {
 		rows []Row
 	}{{Quarters, quarters}, {Hours, fs.h}, {Days, fs.d}} {
 		for i := range set.rows {
-			gs := set.res.groupStart(set.rows[i].Start)
-			g, err := fs.get(r.pdb, id, set.res, gs, gs <= prevMax)
-			if err != nil {
-				return err
-			}
-			g.merge(&set.rows[i])
+			fs.get(set.res, set.res.groupStart(set.rows[i].Start)).merge(&set.rows[i])
 		}
 	}
-	return nil
 }
 
 // ObserveFlush implements tsdb.RowsObserver: the rows of a flushed numeric
@@ -156,7 +125,7 @@ func (r *Rollups) ObserveFlush(f *tsdb.FlushView, s *tsdb.FlushedSeries) error {
 		if fs.q, err = scanQuarters(fs.q[:0], it, 1, 0); err != nil {
 			return err
 		}
-		if err := r.setDay(s.ID, d, fs.q); err != nil {
+		if err := r.setDay(f.Batch, s.ID, d, fs.q, true); err != nil {
 			return err
 		}
 	}
@@ -169,11 +138,9 @@ func (r *Rollups) ObserveFlush(f *tsdb.FlushView, s *tsdb.FlushedSeries) error {
 	}
 	if k < len(s.TS) {
 		fs.q = foldQuarters(fs.q[:0], s.Type, s.TS[k:], s.Nums[k:])
-		if err := r.mergeRows(s.ID, fs.q, s.PrevMax); err != nil {
-			return err
-		}
+		r.mergeRows(fs.q)
 	}
-	return fs.write(f.Batch, s.ID, r.m)
+	return fs.write(f.Batch, s.ID, f.Gen, r.m)
 }
 
 // ObserveFlushEnd implements tsdb.RowsObserver: the rows now describe the
@@ -209,7 +176,7 @@ func (r *Rollups) ObserveDelete(d *tsdb.DeleteView) error {
 	fs := &r.fl
 	if first <= last {
 		for _, res := range allResolutions { // groups divide days
-			if err := pb.DeleteRange(groupKey(res, d.ID, first), groupKey(res, d.ID, last+dayMs), nil); err != nil {
+			if err := pb.DeleteRange(groupKey(res, d.ID, first, 0), groupKey(res, d.ID, last+dayMs, 0), nil); err != nil {
 				return err
 			}
 		}
@@ -230,12 +197,12 @@ func (r *Rollups) ObserveDelete(d *tsdb.DeleteView) error {
 		if fs.q, err = scanQuarters(fs.q[:0], it, from, to); err != nil {
 			return err
 		}
-		if err := r.setDay(d.ID, day, fs.q); err != nil {
+		if err := r.setDay(pb, d.ID, day, fs.q, true); err != nil {
 			return err
 		}
 	}
 	fs.days = fs.days[:0]
-	if err := fs.write(pb, d.ID, r.m); err != nil {
+	if err := fs.write(pb, d.ID, d.Gen, r.m); err != nil {
 		return err
 	}
 	return setGen(pb, d.Gen)
@@ -308,12 +275,12 @@ func (r *Rollups) rebuildLocked(ctx context.Context, progress func(done, total i
 			for j < len(fs.q) && fs.q[j].Start < d+dayMs {
 				j++
 			}
-			if err := r.setDay(id, d, fs.q[i:j]); err != nil {
+			if err := r.setDay(pb, id, d, fs.q[i:j], false); err != nil { // the keyspace was cleared
 				return err
 			}
 			i = j
 		}
-		if err := fs.write(pb, id, r.m); err != nil {
+		if err := fs.write(pb, id, gen, r.m); err != nil {
 			return err
 		}
 		if pb.Len() >= 4<<20 {

@@ -128,15 +128,15 @@ func (r *Rollups) readObject(sc *readScratch, id uint32, res Resolution, from, t
 	m := merger{r: r, id: id, res: res, hr: sc.hr, dirty: sc.dirty, fn: fn}
 	// Stored rows, merged with the head's.
 	if h.StoredMax >= from {
-		sc.lo = appendGroupKey(sc.lo[:0], res, id, res.groupStart(from))
-		sc.hi = appendGroupKey(sc.hi[:0], res, id, res.groupStart(to)+1)
+		sc.lo = appendGroupKey(sc.lo[:0], res, id, res.groupStart(from), 0)
+		sc.hi = appendGroupKey(sc.hi[:0], res, id, res.groupStart(to)+1, 0)
 		it := sc.it
 		for valid := it.SeekGE(sc.lo); valid; valid = it.Next() {
 			k := it.Key()
 			if string(k) >= string(sc.hi) {
 				break
 			}
-			_, gs, ok := parseGroupKey(k)
+			_, gs, _, ok := parseGroupKey(k)
 			if !ok {
 				continue
 			}
@@ -166,26 +166,49 @@ func (r *Rollups) readObject(sc *readScratch, id uint32, res Resolution, from, t
 }
 
 // merger walks stored rows and head rows of one object in window order.
+// Stored rows arrive ascending, except that the fragments of one group
+// (keys.go) may each hold a row of the same window, one after the other:
+// those are merged before use.
 type merger struct {
-	r     *Rollups
-	id    uint32
-	res   Resolution
-	hr    []Row
-	dirty []int64
-	fn    func(uint32, *Row) error
-	row   Row
+	r       *Rollups
+	id      uint32
+	res     Resolution
+	hr      []Row
+	dirty   []int64
+	fn      func(uint32, *Row) error
+	row     Row
+	pend    Row
+	hasPend bool
 }
 
-// stored emits the head windows before row, then row merged with the head.
+// stored takes the next stored row.
 func (m *merger) stored(row *Row) error {
-	if err := m.headBefore(row.Start); err != nil {
+	if m.hasPend {
+		if m.pend.Start == row.Start {
+			m.pend.Merge(row)
+			return nil
+		}
+		if err := m.emitPend(); err != nil {
+			return err
+		}
+	}
+	m.pend, m.hasPend = *row, true
+	return nil
+}
+
+// emitPend emits the head windows before the pending stored row, then the
+// row merged with the head.
+func (m *merger) emitPend() error {
+	m.hasPend = false
+	start := m.pend.Start
+	if err := m.headBefore(start); err != nil {
 		return err
 	}
-	if m.isDirty(row.Start) {
-		return m.recompute(row.Start)
+	if m.isDirty(start) {
+		return m.recompute(start)
 	}
-	m.row = *row
-	if len(m.hr) > 0 && m.hr[0].Start == row.Start {
+	m.row = m.pend
+	if len(m.hr) > 0 && m.hr[0].Start == start {
 		m.row.Merge(&m.hr[0])
 		m.hr = m.hr[1:]
 	}
@@ -257,7 +280,14 @@ func (m *merger) recompute(start int64) error {
 	return m.fn(m.id, &m.row)
 }
 
-// rest emits what is left of the head after the stored rows.
-func (m *merger) rest() error { return m.headBefore(maxStart + 1) }
+// rest emits the pending stored row and what is left of the head.
+func (m *merger) rest() error {
+	if m.hasPend {
+		if err := m.emitPend(); err != nil {
+			return err
+		}
+	}
+	return m.headBefore(maxStart + 1)
+}
 
 func fmtTs(ts int64) string { return time.UnixMilli(ts).UTC().Format("2006-01-02T15:04:05.000Z") }

@@ -83,13 +83,13 @@ func TestRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	pdb := db.Pebble()
-	if err := pdb.Set(groupKey(Hours, 2, ms("2026-04-02T00:00:00Z")), []byte{groupVer, 0xff}, pebble.Sync); err != nil {
+	if err := pdb.Set(groupKey(Hours, 2, ms("2026-04-02T00:00:00Z"), 99), []byte{groupVer, 0xff}, pebble.Sync); err != nil {
 		t.Fatal(err)
 	}
 	var stray group
 	stray.reset(Days, Days.groupStart(ms("2026-04-02T00:00:00Z")))
 	stray.rows[0].Add(stray.rows[0].Start, 1)
-	if err := pdb.Set(groupKey(Days, 77, stray.start), appendGroup(nil, &stray), pebble.Sync); err != nil {
+	if err := pdb.Set(groupKey(Days, 77, stray.start, 1), appendGroup(nil, &stray), pebble.Sync); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Rows(context.Background(), []uint32{2}, Hours, 0, tsdb.MaxTimestamp, func(uint32, *Row) error { return nil }); err == nil {
@@ -133,7 +133,7 @@ func TestCorruptRecord(t *testing.T) {
 	if err := db.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Pebble().Set(groupKey(Days, 1, Days.groupStart(ms("2026-04-02T00:00:00Z"))), []byte{9, 1}, pebble.Sync); err != nil {
+	if err := db.Pebble().Set(groupKey(Days, 1, Days.groupStart(ms("2026-04-02T00:00:00Z")), 1), []byte{9, 1}, pebble.Sync); err != nil {
 		t.Fatal(err)
 	}
 	err := r.Rows(context.Background(), []uint32{1}, Days, 0, tsdb.MaxTimestamp, func(uint32, *Row) error { return nil })
