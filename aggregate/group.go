@@ -89,14 +89,15 @@ var errBadGroup = errors.New("bad rollup group")
 // decodeGroup reads a group value into g (reset to res and start first).
 func decodeGroup(g *group, res Resolution, start int64, v []byte) error {
 	g.reset(res, start)
-	return walkGroup(res, start, v, func(row *Row) error {
+	return walkGroup(res, start, v, false, func(row *Row) error {
 		g.rows[(row.Start-start)/res.Millis()] = *row
 		return nil
 	})
 }
 
-// walkGroup calls fn with each row of a group value, ascending.
-func walkGroup(res Resolution, start int64, v []byte, fn func(*Row) error) error {
+// walkGroup calls fn with each row of a group value, ascending (statsOnly:
+// see decodeRow).
+func walkGroup(res Resolution, start int64, v []byte, statsOnly bool, fn func(*Row) error) error {
 	if len(v) < 1 || v[0] != groupVer {
 		if len(v) > 0 {
 			return fmt.Errorf("%w: version %d", errBadGroup, v[0])
@@ -119,7 +120,7 @@ func walkGroup(res Resolution, start int64, v []byte, fn func(*Row) error) error
 		}
 		prev = int(i)
 		var err error
-		if p, err = decodeRow(&row, start+int64(i)*res.Millis(), p[k:]); err != nil {
+		if p, err = decodeRow(&row, start+int64(i)*res.Millis(), p[k:], statsOnly); err != nil {
 			return err
 		}
 		if row.Count == 0 {

@@ -238,7 +238,9 @@ var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1
 var errBadRow = errors.New("bad rollup row")
 
 // decodeRow reads a row whose window starts at start and returns the rest.
-func decodeRow(r *Row, start int64, p []byte) ([]byte, error) {
+// statsOnly leaves min, max, first and last out of decimal rows (zero): a
+// reader that needs count, sum, mean and std only saves their conversion.
+func decodeRow(r *Row, start int64, p []byte, statsOnly bool) ([]byte, error) {
 	c, n := binary.Uvarint(p)
 	if n <= 0 || c == 0 || len(p) < n+1 {
 		return nil, errBadRow
@@ -283,8 +285,10 @@ func decodeRow(r *Row, start int64, p []byte) ([]byte, error) {
 			return nil, errBadRow
 		}
 		p = p[n:]
-		r.Min = tsdb.DecimalToFloat(m0, -e)
-		r.Sum, r.Max, r.First, r.Last = r.Min, r.Min, r.Min, r.Min
+		if c == 1 || !statsOnly {
+			r.Min = tsdb.DecimalToFloat(m0, -e)
+			r.Sum, r.Max, r.First, r.Last = r.Min, r.Min, r.Min, r.Min
+		}
 		if c > 1 {
 			var d [3]uint64
 			for i := range d {
@@ -302,9 +306,11 @@ func decodeRow(r *Row, start int64, p []byte) ([]byte, error) {
 				return nil, errBadRow
 			}
 			p = p[1+n:]
-			r.Max = tsdb.DecimalToFloat(m0+int64(d[0]), -e)
-			r.First = tsdb.DecimalToFloat(m0+int64(d[1]), -e)
-			r.Last = tsdb.DecimalToFloat(m0+int64(d[2]), -e)
+			if !statsOnly {
+				r.Max = tsdb.DecimalToFloat(m0+int64(d[0]), -e)
+				r.First = tsdb.DecimalToFloat(m0+int64(d[1]), -e)
+				r.Last = tsdb.DecimalToFloat(m0+int64(d[2]), -e)
+			}
 			r.Sum = tsdb.DecimalToFloat(ms, -se)
 		}
 	default:

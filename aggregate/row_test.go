@@ -40,7 +40,7 @@ func TestRowCodecRoundTrip(t *testing.T) {
 		hint := i % 4
 		b := appendRow(nil, &r, &hint)
 		var got Row
-		rest, err := decodeRow(&got, start, b)
+		rest, err := decodeRow(&got, start, b, false)
 		if err != nil || len(rest) != 0 {
 			t.Fatalf("row %d: %v, %d bytes left", i, err, len(rest))
 		}
@@ -50,6 +50,10 @@ func TestRowCodecRoundTrip(t *testing.T) {
 		}
 		if err := rowsEqual(&got, &r, maxV); err != nil {
 			t.Fatalf("row %d (%d values): %v", i, n, err)
+		}
+		var light Row
+		if _, err := decodeRow(&light, start, b, true); err != nil || light.Count != r.Count || light.Sum != got.Sum || light.Mean != got.Mean || light.M2 != got.M2 {
+			t.Fatalf("row %d stats only: %+v, %v; want the stats of %+v", i, light, err, got)
 		}
 		if i%len(gens) == 0 && len(b) < 30 {
 			short++

@@ -19,6 +19,29 @@ var errStopRows = errors.New("query: stop")
 
 // Rows implements Rollups.
 func (a AggregateRollups) Rows(id uint32, typ tsdb.ValueType, g Granularity, from, to int64, fn func(r *Row) bool) error {
+	return aggregateRows(func(res aggregate.Resolution, f func(*aggregate.Row) error) error {
+		return a.R.ObjectRows(context.Background(), id, res, from, to, f)
+	}, typ, g, fn)
+}
+
+// Session implements rollupSession: the objects of one query share an
+// aggregate.Reader (one Pebble iterator instead of one per object); statsOnly: the rows'
+// min, max, first and last are not used.
+func (a AggregateRollups) Session(statsOnly bool) (Rollups, func()) {
+	rd := a.R.NewReader(statsOnly)
+	return readerRollups{rd}, rd.Close
+}
+
+type readerRollups struct{ rd *aggregate.Reader }
+
+func (s readerRollups) Rows(id uint32, typ tsdb.ValueType, g Granularity, from, to int64, fn func(r *Row) bool) error {
+	return aggregateRows(func(res aggregate.Resolution, f func(*aggregate.Row) error) error {
+		return s.rd.ObjectRows(context.Background(), id, res, from, to, f)
+	}, typ, g, fn)
+}
+
+// aggregateRows converts aggregate rows to query rows for fn.
+func aggregateRows(read func(aggregate.Resolution, func(*aggregate.Row) error) error, typ tsdb.ValueType, g Granularity, fn func(r *Row) bool) error {
 	var res aggregate.Resolution
 	switch g {
 	case Quarters:
@@ -32,7 +55,7 @@ func (a AggregateRollups) Rows(id uint32, typ tsdb.ValueType, g Granularity, fro
 	}
 	isInt := typ == tsdb.Int
 	var row Row
-	err := a.R.ObjectRows(context.Background(), id, res, from, to, func(ar *aggregate.Row) error {
+	err := read(res, func(ar *aggregate.Row) error {
 		if ar.Count == 0 {
 			return nil
 		}

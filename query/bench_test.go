@@ -115,6 +115,16 @@ func (s *swapRollups) Rows(id uint32, typ tsdb.ValueType, g query.Granularity, f
 	return s.r.Rows(id, typ, g, from, to, fn)
 }
 
+// Session forwards the inner Rollups' session (one per multi-object query), if it has one.
+func (s *swapRollups) Session(statsOnly bool) (query.Rollups, func()) {
+	if ss, ok := s.r.(interface {
+		Session(bool) (query.Rollups, func())
+	}); ok {
+		return ss.Session(statsOnly)
+	}
+	return s.r, func() {}
+}
+
 // BenchmarkHourRollups: 1 h rollups, full rows, of 100 objects × 7 days in one /query, from
 // rows computed on read (raw) and from the aggregate package's stored rows (aggregate).
 func BenchmarkHourRollups(b *testing.B) {

@@ -82,6 +82,12 @@ func (h *Handler) query(ctx *fasthttp.RequestCtx) {
 	}
 	e := &encoder{f: f, agg: g != Raw, fields: fields}
 	h.streamBody(ctx, f, func(o *out) error {
+		rollups := h.rollups
+		if s, ok := rollups.(rollupSession); ok && g != Raw {
+			var done func()
+			rollups, done = s.Session(fields&(fLast|fLastTs|fMin|fMax) == 0)
+			defer done()
+		}
 		e.begin(o)
 		if limit >= 0 {
 			for i := range targets {
@@ -94,7 +100,7 @@ func (h *Handler) query(ctx *fasthttp.RequestCtx) {
 				if g == Raw {
 					err = h.writeRaw(o, e, t, clip(max(from, tsdb.MinTimestamp), min(to, tsdb.MaxTimestamp), t.windows), limit)
 				} else {
-					err = h.writeRows(o, e, t, g, from, to, limit)
+					err = h.writeRows(o, e, rollups, t, g, from, to, limit)
 				}
 				if err != nil {
 					return err

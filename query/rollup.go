@@ -188,6 +188,13 @@ type Rollups interface {
 	Rows(id uint32, typ tsdb.ValueType, g Granularity, from, to int64, fn func(r *Row) bool) error
 }
 
+// rollupSession is implemented by Rollups that serve the objects of one query cheaper
+// together: Session returns the Rollups to use for them and the function that ends it;
+// statsOnly promises that only count, sum, mean and std of the rows are used.
+type rollupSession interface {
+	Session(statsOnly bool) (Rollups, func())
+}
+
 // RawRollups computes rollup rows from the raw values at read time, with the formulas of
 // API.md §4 (Welford in float64; NaN and ±Inf left out).
 type RawRollups struct{ DB *tsdb.DB }

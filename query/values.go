@@ -312,7 +312,7 @@ func (h *Handler) aggregatedOf(ctx *fasthttp.RequestCtx, resolve func(*fasthttp.
 	h.streamBody(ctx, f, func(o *out) error {
 		e.begin(o)
 		e.object(t.id)
-		if err := h.writeRows(o, e, &t, g, from, to, 0); err != nil {
+		if err := h.writeRows(o, e, h.rollups, &t, g, from, to, 0); err != nil {
 			return err
 		}
 		e.end(o)
@@ -321,10 +321,10 @@ func (h *Handler) aggregatedOf(ctx *fasthttp.RequestCtx, resolve func(*fasthttp.
 }
 
 // writeRows streams t's rollup rows; limit > 0 caps the rows written by e in total.
-func (h *Handler) writeRows(o *out, e *encoder, t *target, g Granularity, from, to int64, limit int64) error {
+func (h *Handler) writeRows(o *out, e *encoder, rollups Rollups, t *target, g Granularity, from, to int64, limit int64) error {
 	isInt := t.typ == tsdb.Int
 	var werr error
-	err := clippedRows(h.rollups, h.db, t, g, from, to, func(r *Row) bool {
+	err := clippedRows(rollups, h.db, t, g, from, to, func(r *Row) bool {
 		if limit > 0 && e.n >= limit {
 			return false
 		}

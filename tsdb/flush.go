@@ -127,6 +127,14 @@ func (db *DB) flushLocked() error {
 	defer putCodecScratch(sc)
 	var buf, key []byte
 	var nBlocks, nSamples, frozenBytes int64
+	gen := db.gen.Load()
+	var fv *FlushView
+	for _, f := range list {
+		if f.c != nil && fv == nil {
+			gen++ // this flush changes the blocks' content
+			fv = &FlushView{Batch: pb, Gen: gen, db: db}
+		}
+	}
 	for _, f := range list {
 		if f.c != nil {
 			c := f.c
@@ -140,6 +148,12 @@ func (db *DB) flushLocked() error {
 					return db.unfreeze(list, err)
 				}
 				nBlocks++
+			}
+			if db.obs != nil {
+				fs := FlushedSeries{ID: f.s.id, Type: f.s.typ, TS: c.ts, Nums: c.nums, PrevMax: f.prevMax, c: c}
+				if err := db.obs.ObserveFlush(fv, &fs); err != nil {
+					return db.unfreeze(list, fmt.Errorf("tsdb: flush observer: %w", err))
+				}
 			}
 		}
 		if f.stats {
@@ -159,20 +173,12 @@ func (db *DB) flushLocked() error {
 	if err := pb.Set(metaSeqKey, binary.BigEndian.AppendUint64(nil, bseq), nil); err != nil {
 		return db.unfreeze(list, err)
 	}
-	gen := db.gen.Load()
-	if nSamples > 0 {
-		var err error
-		if gen, err = db.nextGenLocked(pb); err != nil {
+	if fv != nil {
+		if _, err := db.nextGenLocked(pb); err != nil {
 			return db.unfreeze(list, err)
 		}
 		if db.obs != nil {
-			fv := &FlushView{Batch: pb, Gen: gen, db: db}
-			for _, f := range list {
-				if f.c != nil {
-					fv.Series = append(fv.Series, FlushedSeries{ID: f.s.id, Type: f.s.typ, TS: f.c.ts, Nums: f.c.nums, PrevMax: f.prevMax, c: f.c})
-				}
-			}
-			if err := db.obs.ObserveFlush(fv); err != nil {
+			if err := db.obs.ObserveFlushEnd(fv); err != nil {
 				return db.unfreeze(list, fmt.Errorf("tsdb: flush observer: %w", err))
 			}
 		}

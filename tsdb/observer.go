@@ -20,8 +20,13 @@ import (
 // Calls are serialized (they run under the DB's structural lock) and happen
 // outside the append locks: appends continue meanwhile.
 type RowsObserver interface {
-	// ObserveFlush sees the series of a flush that have samples to write.
-	ObserveFlush(f *FlushView) error
+	// ObserveFlush sees one flushed series with samples, right after its
+	// blocks are encoded (its samples are still in the CPU's caches); the
+	// series of a flush come in id order.
+	ObserveFlush(f *FlushView, s *FlushedSeries) error
+	// ObserveFlushEnd ends a flush that had samples, after its last
+	// ObserveFlush and before its batch commits.
+	ObserveFlushEnd(f *FlushView) error
 	// ObserveDelete sees DeleteObject (whole) and DeleteRange(id, from, to).
 	ObserveDelete(d *DeleteView) error
 }
@@ -33,9 +38,7 @@ type FlushView struct {
 	// Gen is the raw-data generation the batch brings the store to
 	// (RawGeneration after it commits).
 	Gen uint64
-	// Series are the flushed series with samples, in id order.
-	Series []FlushedSeries
-	db     *DB
+	db  *DB
 }
 
 // FlushedSeries is one series' flushed samples: sorted by timestamp,
@@ -43,7 +46,7 @@ type FlushView struct {
 // are references and meaningless outside tsdb). PrevMax is the greatest
 // timestamp the series' blocks may hold before this flush (math.MinInt64:
 // none): samples above it are new to the blocks; samples at or below it may
-// replace stored ones.
+// replace stored ones. Valid during the call only.
 type FlushedSeries struct {
 	ID      uint32
 	Type    ValueType
@@ -53,10 +56,9 @@ type FlushedSeries struct {
 	c       *chunk
 }
 
-// Scan iterates series i's samples in [from, to] as they will be once the
-// flush commits: the blocks merged with the flushed samples (which win).
-func (f *FlushView) Scan(i int, from, to int64) (*Iterator, error) {
-	s := &f.Series[i]
+// Scan iterates s's samples in [from, to] as they will be once the flush
+// commits: the blocks merged with the flushed samples (which win).
+func (f *FlushView) Scan(s *FlushedSeries, from, to int64) (*Iterator, error) {
 	return f.db.scanBlocks(s.ID, s.Type, from, to, s.c)
 }
 
