@@ -89,15 +89,17 @@ var errBadGroup = errors.New("bad rollup group")
 // decodeGroup reads a group value into g (reset to res and start first).
 func decodeGroup(g *group, res Resolution, start int64, v []byte) error {
 	g.reset(res, start)
-	return walkGroup(res, start, v, false, func(row *Row) error {
+	var row Row
+	return walkGroup(res, start, v, false, &row, func(row *Row) error {
 		g.rows[(row.Start-start)/res.Millis()] = *row
 		return nil
 	})
 }
 
-// walkGroup calls fn with each row of a group value, ascending (statsOnly:
-// see decodeRow).
-func walkGroup(res Resolution, start int64, v []byte, statsOnly bool, fn func(*Row) error) error {
+// walkGroup calls fn with each row of a group value, ascending, decoded into
+// row (the caller's scratch: no allocation per call; statsOnly: see
+// decodeRow).
+func walkGroup(res Resolution, start int64, v []byte, statsOnly bool, row *Row, fn func(*Row) error) error {
 	if len(v) < 1 || v[0] != groupVer {
 		if len(v) > 0 {
 			return fmt.Errorf("%w: version %d", errBadGroup, v[0])
@@ -112,7 +114,6 @@ func walkGroup(res Resolution, start int64, v []byte, statsOnly bool, fn func(*R
 	p = p[k:]
 	slots := uint64(res.slots())
 	prev := -1
-	var row Row
 	for range n {
 		i, k := binary.Uvarint(p)
 		if k <= 0 || i >= slots || int(i) <= prev {
@@ -120,13 +121,13 @@ func walkGroup(res Resolution, start int64, v []byte, statsOnly bool, fn func(*R
 		}
 		prev = int(i)
 		var err error
-		if p, err = decodeRow(&row, start+int64(i)*res.Millis(), p[k:], statsOnly); err != nil {
+		if p, err = decodeRow(row, start+int64(i)*res.Millis(), p[k:], statsOnly); err != nil {
 			return err
 		}
 		if row.Count == 0 {
 			return errBadGroup
 		}
-		if err := fn(&row); err != nil {
+		if err := fn(row); err != nil {
 			return err
 		}
 	}

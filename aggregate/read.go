@@ -22,6 +22,7 @@ type readScratch struct {
 	lo    []byte
 	hi    []byte
 	stats bool // statsOnly rows (Reader)
+	row   Row  // walkGroup's scratch
 }
 
 func (sc *readScratch) close() {
@@ -177,6 +178,12 @@ func (r *Rollups) readObject(sc *readScratch, id uint32, res Resolution, from, t
 		sc.lo = appendGroupKey(sc.lo[:0], res, id, res.groupStart(from), 0)
 		sc.hi = appendGroupKey(sc.hi[:0], res, id, res.groupStart(to)+1, 0)
 		it := sc.it
+		emit := func(row *Row) error { // one closure per object, not per key
+			if row.Start < from || row.Start > to {
+				return nil
+			}
+			return m.stored(row)
+		}
 		for valid := it.SeekGE(sc.lo); valid; valid = it.Next() {
 			k := it.Key()
 			if string(k) >= string(sc.hi) {
@@ -190,12 +197,7 @@ func (r *Rollups) readObject(sc *readScratch, id uint32, res Resolution, from, t
 			if err != nil {
 				return err
 			}
-			err = walkGroup(res, gs, v, sc.stats, func(row *Row) error {
-				if row.Start < from || row.Start > to {
-					return nil
-				}
-				return m.stored(row)
-			})
+			err = walkGroup(res, gs, v, sc.stats, &sc.row, emit)
 			if errors.Is(err, errBadGroup) || errors.Is(err, errBadRow) {
 				return &CorruptionError{Key: append([]byte(nil), k...),
 					Err: fmt.Errorf("object %d, group of %s from %s: %w", id, res, fmtTs(gs), err)}

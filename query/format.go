@@ -349,6 +349,32 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 // appendRound5 appends x rounded to 5 decimals in canonical text (mean and std, API.md §4),
 // printing the integer round(x·10^5) as a decimal: no shortest-float search.
 func appendRound5(dst []byte, x float64) []byte {
+	if m := math.Round(x * 1e5); math.Abs(m) >= 100 && math.Abs(m) < 1e12 {
+		// 0.001 ≤ |x| < 10^7, where the canonical text is plain decimal
+		// (appendDecimalCanonical's range): integer part, then the five
+		// decimals with trailing zeros dropped ("12.0" for none). The common
+		// case of every mean and std; TestRounding checks it against
+		// AppendValueFloat(round5(x)).
+		if m < 0 {
+			dst = append(dst, '-')
+		}
+		u := uint64(math.Abs(m))
+		dst = strconv.AppendUint(dst, u/100000, 10)
+		fp := u % 100000
+		if fp == 0 {
+			return append(dst, '.', '0')
+		}
+		b := [6]byte{'.'}
+		for i := 5; i >= 1; i-- {
+			b[i] = byte('0' + fp%10)
+			fp /= 10
+		}
+		n := 6
+		for b[n-1] == '0' {
+			n--
+		}
+		return append(dst, b[:n]...)
+	}
 	if m := math.Round(x * 1e5); math.Abs(m) < 1e15 {
 		if d, ok := appendDecimalCanonical(dst, int64(m), -5); ok {
 			return d
