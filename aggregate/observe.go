@@ -59,18 +59,26 @@ func (fs *flushScratch) write(pb *pebble.Batch, id uint32, gen uint64, m *rollup
 	return nil
 }
 
+// resRows are one resolution's rows.
+type resRows struct {
+	res  Resolution
+	rows []Row
+}
+
+// levels returns quarters and the hour and day rows made from them.
+func (fs *flushScratch) levels(quarters []Row) [3]resRows {
+	fs.h = coarsen(fs.h[:0], quarters, Hours)
+	fs.d = coarsen(fs.d[:0], fs.h, Days)
+	return [3]resRows{{Quarters, quarters}, {Hours, fs.h}, {Days, fs.d}}
+}
+
 // setDay replaces the rows of day d (all three resolutions) by quarters
 // (the day's quarter rows, ascending; possibly none): with clear, the day's
 // fragments are deleted first (the new groups come after the delete in pb,
 // so they win).
 func (r *Rollups) setDay(pb *pebble.Batch, id uint32, d int64, quarters []Row, clear bool) error {
 	fs := &r.fl
-	fs.h = coarsen(fs.h[:0], quarters, Hours)
-	fs.d = coarsen(fs.d[:0], fs.h, Days)
-	for _, set := range [...]struct {
-		res  Resolution
-		rows []Row
-	}{{Quarters, quarters}, {Hours, fs.h}, {Days, fs.d}} {
+	for _, set := range fs.levels(quarters) {
 		if clear {
 			if err := pb.DeleteRange(groupKey(set.res, id, d, 0), groupKey(set.res, id, d+dayMs, 0), nil); err != nil {
 				return err
@@ -88,12 +96,7 @@ func (r *Rollups) setDay(pb *pebble.Batch, id uint32, d int64, quarters []Row, c
 // later than what they hold) to the groups, with their hours and days.
 func (r *Rollups) mergeRows(quarters []Row) {
 	fs := &r.fl
-	fs.h = coarsen(fs.h[:0], quarters, Hours)
-	fs.d = coarsen(fs.d[:0], fs.h, Days)
-	for _, set := range [...]struct {
-		res  Resolution
-		rows []Row
-	}{{Quarters, quarters}, {Hours, fs.h}, {Days, fs.d}} {
+	for _, set := range fs.levels(quarters) {
 		for i := range set.rows {
 			fs.get(set.res, set.res.groupStart(set.rows[i].Start)).merge(&set.rows[i])
 		}

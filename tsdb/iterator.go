@@ -77,10 +77,6 @@ func (db *DB) Scan(id uint32, from, to int64) (*Iterator, error) {
 		return it, nil
 	}
 	it.sc = getCodecScratch()
-	upper := blockPrefixEnd(id)
-	if to < math.MaxInt64 {
-		upper = blockSeekKey(id, to+1)
-	}
 	db.lockOne(id)
 	if s.deleted {
 		db.unlockOne(id)
@@ -94,15 +90,30 @@ func (db *DB) Scan(id uint32, from, to int64) (*Iterator, error) {
 	if s.frozen != nil {
 		it.addChunk(s.frozen, prioFrozen)
 	}
-	it.pit, err = db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(id), UpperBound: upper})
+	err = it.openBlocks()
 	db.unlockOne(id)
 	if err != nil {
 		it.Close()
-		return nil, fmt.Errorf("tsdb: cannot scan object %d: %w", id, err)
+		return nil, err
+	}
+	return it, nil
+}
+
+// openBlocks opens the Pebble iterator over the blocks that may hold
+// [from, to] and positions it on the first.
+func (it *Iterator) openBlocks() error {
+	upper := blockPrefixEnd(it.id)
+	if it.to < math.MaxInt64 {
+		upper = blockSeekKey(it.id, it.to+1)
+	}
+	var err error
+	it.pit, err = it.db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(it.id), UpperBound: upper})
+	if err != nil {
+		return fmt.Errorf("tsdb: cannot scan object %d: %w", it.id, err)
 	}
 	it.pending = it.pit.First()
 	it.advancePending()
-	return it, nil
+	return nil
 }
 
 func (it *Iterator) newSource(prio uint64) *iterSource {

@@ -186,18 +186,10 @@ func (db *DB) scanBlocks(id uint32, typ ValueType, from, to int64, c *chunk) (*I
 	if c != nil {
 		it.addChunk(c, prioFrozen)
 	}
-	upper := blockPrefixEnd(id)
-	if to < math.MaxInt64 {
-		upper = blockSeekKey(id, to+1)
-	}
-	var err error
-	it.pit, err = db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(id), UpperBound: upper})
-	if err != nil {
+	if err := it.openBlocks(); err != nil {
 		it.Close()
-		return nil, fmt.Errorf("tsdb: cannot scan object %d: %w", id, err)
+		return nil, err
 	}
-	it.pending = it.pit.First()
-	it.advancePending()
 	return it, nil
 }
 
@@ -256,23 +248,9 @@ func mergeChunks(h *HeadSamples, older, newer *chunk, from, to int64) {
 	var a, b []int64
 	var an, bn []uint64
 	if older != nil {
-		i, _ := older.search(from)
-		j, found := older.search(to)
-		if found {
-			j++
-		}
-		if i < j {
-			a, an = older.ts[i:j], older.nums[i:j]
-		}
+		a, an = older.window(from, to)
 	}
-	i, _ := newer.search(from)
-	j, found := newer.search(to)
-	if found {
-		j++
-	}
-	if i < j {
-		b, bn = newer.ts[i:j], newer.nums[i:j]
-	}
+	b, bn = newer.window(from, to)
 	for len(a) > 0 && len(b) > 0 {
 		switch {
 		case a[0] < b[0]:
@@ -288,4 +266,17 @@ func mergeChunks(h *HeadSamples, older, newer *chunk, from, to int64) {
 	}
 	h.TS, h.Nums = append(h.TS, a...), append(h.Nums, an...)
 	h.TS, h.Nums = append(h.TS, b...), append(h.Nums, bn...)
+}
+
+// window returns c's samples with from ≤ ts ≤ to.
+func (c *chunk) window(from, to int64) ([]int64, []uint64) {
+	i, _ := c.search(from)
+	j, found := c.search(to)
+	if found {
+		j++
+	}
+	if i >= j {
+		return nil, nil
+	}
+	return c.ts[i:j], c.nums[i:j]
 }
