@@ -107,7 +107,7 @@ func walkGroup(res Resolution, start int64, v []byte, statsOnly bool, row *Row, 
 		return errBadGroup
 	}
 	p := v[1:]
-	n, k := binary.Uvarint(p)
+	n, k := uvarint(p)
 	if k <= 0 || n > uint64(res.slots()) {
 		return errBadGroup
 	}
@@ -115,7 +115,7 @@ func walkGroup(res Resolution, start int64, v []byte, statsOnly bool, row *Row, 
 	slots := uint64(res.slots())
 	prev := -1
 	for range n {
-		i, k := binary.Uvarint(p)
+		i, k := uvarint(p)
 		if k <= 0 || i >= slots || int(i) <= prev {
 			return errBadGroup
 		}

@@ -255,12 +255,11 @@ func (m *merger) emitPend() error {
 	if m.isDirty(start) {
 		return m.recompute(start)
 	}
-	m.row = m.pend
 	if len(m.hr) > 0 && m.hr[0].Start == start {
-		m.row.Merge(&m.hr[0])
+		m.pend.Merge(&m.hr[0])
 		m.hr = m.hr[1:]
 	}
-	return m.fn(m.id, &m.row)
+	return m.fn(m.id, &m.pend)
 }
 
 // headBefore emits the head rows and dirty windows before start.

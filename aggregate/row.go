@@ -241,21 +241,21 @@ var errBadRow = errors.New("bad rollup row")
 // statsOnly leaves min, max, first and last out of decimal rows (zero): a
 // reader that needs count, sum, mean and std only saves their conversion.
 func decodeRow(r *Row, start int64, p []byte, statsOnly bool) ([]byte, error) {
-	c, n := binary.Uvarint(p)
+	c, n := uvarint(p)
 	if n <= 0 || c == 0 || len(p) < n+1 {
 		return nil, errBadRow
 	}
 	tag := p[n]
 	p = p[n+1:]
 	*r = Row{Start: start, Count: c}
-	ft, n := binary.Uvarint(p)
+	ft, n := uvarint(p)
 	if n <= 0 || ft >= dayMs {
 		return nil, errBadRow
 	}
 	p = p[n:]
 	r.FirstTs, r.LastTs = start+int64(ft), start+int64(ft)
 	if c > 1 {
-		lt, n := binary.Uvarint(p)
+		lt, n := uvarint(p)
 		if n <= 0 || lt >= dayMs || len(p) < n+8 {
 			return nil, errBadRow
 		}
@@ -280,7 +280,7 @@ func decodeRow(r *Row, start int64, p []byte, statsOnly bool) ([]byte, error) {
 		p = p[40:]
 	case tag&1 == 1 && tag>>1 <= 15:
 		e := int16(tag >> 1)
-		m0, n := binary.Varint(p)
+		m0, n := varint(p)
 		if n <= 0 {
 			return nil, errBadRow
 		}
@@ -292,7 +292,7 @@ func decodeRow(r *Row, start int64, p []byte, statsOnly bool) ([]byte, error) {
 		if c > 1 {
 			var d [3]uint64
 			for i := range d {
-				if d[i], n = binary.Uvarint(p); n <= 0 || d[i] >= maxRowMant {
+				if d[i], n = uvarint(p); n <= 0 || d[i] >= maxRowMant {
 					return nil, errBadRow
 				}
 				p = p[n:]
@@ -301,7 +301,7 @@ func decodeRow(r *Row, start int64, p []byte, statsOnly bool) ([]byte, error) {
 				return nil, errBadRow
 			}
 			se := int16(p[0])
-			ms, n := binary.Varint(p[1:])
+			ms, n := varint(p[1:])
 			if n <= 0 {
 				return nil, errBadRow
 			}
@@ -321,4 +321,25 @@ func decodeRow(r *Row, start int64, p []byte, statsOnly bool) ([]byte, error) {
 		r.Mean = r.Min
 	}
 	return p, nil
+}
+
+// uvarint is binary.Uvarint with the one-byte case inlined (most row
+// fields: counts, slots, small offsets and deltas).
+func uvarint(p []byte) (uint64, int) {
+	if len(p) > 0 && p[0] < 0x80 {
+		return uint64(p[0]), 1
+	}
+	return binary.Uvarint(p)
+}
+
+// varint is binary.Varint with the one-byte case inlined.
+func varint(p []byte) (int64, int) {
+	if len(p) > 0 && p[0] < 0x80 {
+		x := int64(p[0] >> 1)
+		if p[0]&1 != 0 {
+			x = ^x
+		}
+		return x, 1
+	}
+	return binary.Varint(p)
 }

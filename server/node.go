@@ -56,6 +56,8 @@ type Config struct {
 	AuditRetention time.Duration
 	// Retention is the default retention of every tenant without its own (0 = keep forever).
 	Retention time.Duration
+	// Now is the clock of the background retention pass (nil: time.Now); tests pin it.
+	Now func() time.Time
 	// Version and Commit are shown by /about.
 	Version, Commit string
 }
@@ -80,6 +82,7 @@ type Node struct {
 
 	retention      time.Duration
 	auditRetention time.Duration
+	now            func() time.Time
 	retentionTrims *metrics.Counter
 	// retentionSamples counts the raw samples retention deleted.
 	retentionSamples *metrics.Counter
@@ -97,7 +100,10 @@ func Open(cfg Config) (*Node, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	n := &Node{log: log, Metrics: metrics.NewSet(), stop: make(chan struct{}), retention: cfg.Retention,
-		auditRetention: cfg.AuditRetention}
+		auditRetention: cfg.AuditRetention, now: cfg.Now}
+	if n.now == nil {
+		n.now = time.Now
+	}
 	if n.auditRetention <= 0 {
 		n.auditRetention = 400 * 24 * time.Hour
 	}

@@ -72,7 +72,7 @@ func (n *Node) enforceRetention(period time.Duration) {
 	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
-		if k, err := n.EnforceRetention(time.Now()); err != nil {
+		if k, err := n.EnforceRetention(n.now()); err != nil {
 			n.log.Error("retention", "err", err)
 		} else if k > 0 {
 			n.log.Info("retention trimmed objects", "objects", k)

@@ -16,8 +16,12 @@ import (
 // disappear, also after a restart; newer ones stay; other tenants are untouched.
 func TestRetentionTrimsRawAndRollups(t *testing.T) {
 	dir := t.TempDir()
+	now := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
 	open := func() *server.Node {
-		n, err := server.Open(server.Config{DataDir: dir, AdminPassword: "admin-pw", PasswordCost: 4, MinFreeDisk: -1})
+		// The background pass (at Open, then hourly) runs at the test's now, not the real
+		// clock, which would trim every sample of the test's past dates.
+		n, err := server.Open(server.Config{DataDir: dir, AdminPassword: "admin-pw", PasswordCost: 4, MinFreeDisk: -1,
+			Now: func() time.Time { return now }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +53,6 @@ func TestRetentionTrimsRawAndRollups(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	now := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
 	var b tsdb.Batch
 	for d := 0; d < 60; d++ {
 		ts := now.Add(-time.Duration(d) * 24 * time.Hour).UnixMilli()
