@@ -26,3 +26,11 @@ func toWindows(ws []aclWindow) []acl.Window {
 	}
 	return out
 }
+
+// SetParallelMinTarget sets the fewest objects of a parallel rollup query and returns the
+// function that restores it.
+func SetParallelMinTarget(n int) func() {
+	old := parallelMinTarget
+	parallelMinTarget = n
+	return func() { parallelMinTarget = old }
+}

@@ -83,9 +83,19 @@ func (h *Handler) query(ctx *fasthttp.RequestCtx) {
 	e := &encoder{f: f, agg: g != Raw, fields: fields}
 	h.streamBody(ctx, f, func(o *out) error {
 		rollups := h.rollups
-		if s, ok := rollups.(rollupSession); ok && g != Raw {
+		statsOnly := fields&(fLast|fLastTs|fMin|fMax) == 0
+		s, session := rollups.(rollupSession)
+		if per := parallelPlan(len(targets), g, from, to, limit); session && per > 0 {
+			e.begin(o)
+			if err := h.writeRowsParallel(o, e, s, statsOnly, targets, g, from, to, per); err != nil {
+				return err
+			}
+			e.end(o)
+			return nil
+		}
+		if session && g != Raw {
 			var done func()
-			rollups, done = s.Session(fields&(fLast|fLastTs|fMin|fMax) == 0)
+			rollups, done = s.Session(statsOnly)
 			defer done()
 		}
 		e.begin(o)
