@@ -218,3 +218,91 @@ func cpuTime() time.Duration {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkIngestRollupsPaired: what rollups cost end to end on the write path — line
+// protocol requests through the whole node in process, into two nodes of the same data,
+// one with its rollups attached (the node as served) and one whose DB has them detached, in
+// the same process, phase by phase interleaved. A phase is 40 rounds (8 M samples, about
+// half of what the default head holds) ended by a head flush, where the rollups do their
+// work, so each phase's CPU time includes it. b.N = phases per variant. Reports both
+// throughputs and the rollups' share (1 − with/without).
+func BenchmarkIngestRollupsPaired(b *testing.B) {
+	const phaseRounds = 40
+	type variant struct {
+		nd     *servertest.Node
+		ids    []uint32
+		toks   []string
+		secret string
+		h      fasthttp.RequestHandler
+		round  int
+		wall   time.Duration
+		cpu    time.Duration
+		n      int
+	}
+	var vs [2]*variant
+	for i := range vs {
+		nd, ids, toks, secret := benchWorld(b)
+		vs[i] = &variant{nd: nd, ids: ids, toks: toks, secret: secret, h: nd.N.API.Handler()}
+	}
+	if err := vs[1].nd.N.DB.SetRowsObserver(nil, nil); err != nil { // variant 1: no rollups
+		b.Fatal(err)
+	}
+	run := func(v *variant) {
+		for r := 0; r < phaseRounds; r++ {
+			reqs := bodies(v.ids, v.toks, v.round, true)
+			v.round++
+			runtime.GC()
+			start, cpu0 := time.Now(), cpuTime()
+			var wg sync.WaitGroup
+			next := make(chan []byte, len(reqs))
+			for _, body := range reqs {
+				next <- body
+			}
+			close(next)
+			for w := 0; w < benchWriters; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var ctx fasthttp.RequestCtx
+					for body := range next {
+						ctx.Request.Reset()
+						ctx.Response.Reset()
+						ctx.Request.Header.SetMethod("POST")
+						ctx.Request.SetRequestURI("/write?precision=ms")
+						ctx.Request.Header.Set("Authorization", "Bearer "+v.secret)
+						ctx.Request.SetBodyRaw(body)
+						v.h(&ctx)
+						if ctx.Response.StatusCode()/100 != 2 {
+							b.Errorf("status %d: %.300s", ctx.Response.StatusCode(), ctx.Response.Body())
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			if r == phaseRounds-1 {
+				if err := v.nd.N.DB.Flush(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			v.wall += time.Since(start)
+			v.cpu += cpuTime() - cpu0
+			v.n += len(reqs) * benchBatch
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run(vs[i%2])
+		run(vs[1-i%2])
+	}
+	b.StopTimer()
+	tp := func(v *variant) float64 { return float64(v.n) / v.wall.Seconds() }
+	cps := func(v *variant) float64 { return float64(v.cpu.Nanoseconds()) / float64(v.n) }
+	b.ReportMetric(tp(vs[0]), "rollups-samples/s")
+	b.ReportMetric(tp(vs[1]), "bare-samples/s")
+	b.ReportMetric(100*(1-tp(vs[0])/tp(vs[1])), "overhead-%")
+	b.ReportMetric(cps(vs[0]), "rollups-cpu-ns/sample")
+	b.ReportMetric(cps(vs[1]), "bare-cpu-ns/sample")
+	b.ReportMetric(100*(cps(vs[0])/cps(vs[1])-1), "cpu-overhead-%")
+	b.ReportMetric(0, "ns/op")
+}
