@@ -86,16 +86,6 @@ func appendGroup(dst []byte, g *group) []byte {
 
 var errBadGroup = errors.New("bad rollup group")
 
-// decodeGroup reads a group value into g (reset to res and start first).
-func decodeGroup(g *group, res Resolution, start int64, v []byte) error {
-	g.reset(res, start)
-	var row Row
-	return walkGroup(res, start, v, false, &row, func(row *Row) error {
-		g.rows[(row.Start-start)/res.Millis()] = *row
-		return nil
-	})
-}
-
 // walkGroup calls fn with each row of a group value, ascending, decoded into
 // row (the caller's scratch: no allocation per call; statsOnly: see
 // decodeRow).

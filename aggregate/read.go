@@ -44,18 +44,9 @@ const maxStart = tsdb.MaxTimestamp
 // recomputed from raw data. row is valid only during fn; fn's error stops
 // the walk and is returned.
 func (r *Rollups) Rows(ctx context.Context, ids []uint32, res Resolution, from, to int64, fn func(id uint32, row *Row) error) error {
-	if res.Millis() == 0 {
-		return fmt.Errorf("aggregate: invalid resolution %d", res)
-	}
-	if r.closed.Load() {
-		return ErrClosed
-	}
-	from, to = max(from, 0), min(to, maxStart)
-	if ws := res.WindowStart(from); ws < from {
-		from = ws + res.Millis()
-	}
-	if from > to || len(ids) == 0 {
-		return nil
+	from, to, err := r.window(res, from, to)
+	if err != nil || from > to || len(ids) == 0 {
+		return err
 	}
 	rd := r.NewReader(false)
 	defer rd.Close()
@@ -70,6 +61,22 @@ func (r *Rollups) Rows(ctx context.Context, ids []uint32, res Resolution, from, 
 		}
 	}
 	return nil
+}
+
+// window checks res and r, and narrows [from, to] to the window starts it
+// holds (from > to: none).
+func (r *Rollups) window(res Resolution, from, to int64) (int64, int64, error) {
+	if res.Millis() == 0 {
+		return 0, 0, fmt.Errorf("aggregate: invalid resolution %d", res)
+	}
+	if r.closed.Load() {
+		return 0, 0, ErrClosed
+	}
+	from, to = max(from, 0), min(to, maxStart)
+	if ws := res.WindowStart(from); ws < from {
+		from = ws + res.Millis()
+	}
+	return from, to, nil
 }
 
 // Reader reads the rows of object after object with one Pebble iterator
@@ -95,21 +102,12 @@ func (r *Rollups) NewReader(statsOnly bool) *Reader {
 
 // ObjectRows is Rollups.ObjectRows through the reader.
 func (rd *Reader) ObjectRows(ctx context.Context, id uint32, res Resolution, from, to int64, fn func(row *Row) error) error {
-	if res.Millis() == 0 {
-		return fmt.Errorf("aggregate: invalid resolution %d", res)
-	}
-	if rd.r.closed.Load() {
-		return ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
+	from, to, err := rd.r.window(res, from, to)
+	if err != nil {
 		return err
 	}
-	from, to = max(from, 0), min(to, maxStart)
-	if ws := res.WindowStart(from); ws < from {
-		from = ws + res.Millis()
-	}
-	if from > to {
-		return nil
+	if err := ctx.Err(); err != nil || from > to {
+		return err
 	}
 	return rd.r.readObject(rd.sc, id, res, from, to, func(_ uint32, row *Row) error { return fn(row) })
 }

@@ -126,18 +126,14 @@ func appendRow(dst []byte, r *Row, hint *int) []byte {
 	if !ok {
 		e, ms, ok = rowDecimals(r)
 	}
-	var se int
-	var sm int64
+	se, sm := e, int64(0)
 	if ok && r.Count > 1 {
-		se, sm, ok = sumDecimalAt(r.Sum, e)
-		if !ok {
+		if sm, ok, _ = sumDecimalAt(r.Sum, e); !ok {
 			se, sm, ok = sumDecimal(r.Sum)
 		}
 	}
 	if ok {
 		*hint = e
-	}
-	if ok {
 		dst[tagAt] = byte(1 + 2*e)
 		dst = binary.AppendVarint(dst, ms[0])
 		if r.Count > 1 {
@@ -160,39 +156,24 @@ func appendRow(dst []byte, r *Row, hint *int) []byte {
 
 const maxRowMant = 1 << 53
 
-// rowDecimals returns the common exponent e (value = m × 10^−e) and the
-// mantissas of min, max, first, last and sum when all five are short exact
-// decimals: the four sample values read back bit for bit; the sum is
-// rounded to e decimals (it carries float addition error anyway).
-func rowDecimals(r *Row) (e int, ms [5]int64, ok bool) {
-	vals := [4]float64{r.Min, r.Max, r.First, r.Last}
-	var exps [4]int
-	for i, v := range vals {
-		m, x, ok := tsdb.FloatToDecimal(v)
+// rowDecimals returns the exponent e (value = m × 10^−e) at which min, max,
+// first and last are all exact decimals — the largest of their shortest
+// decimal forms — and their mantissas; ok is false when one has none.
+func rowDecimals(r *Row) (e int, ms [4]int64, ok bool) {
+	for _, v := range [4]float64{r.Min, r.Max, r.First, r.Last} {
+		_, x, ok := tsdb.FloatToDecimal(v)
 		if !ok {
 			return 0, ms, false
 		}
-		ms[i], exps[i] = m, int(-x)
-		e = max(e, exps[i])
+		e = max(e, int(-x))
 	}
-	for i := range vals {
-		for k := exps[i]; k < e; k++ {
-			if ms[i] >= maxRowMant/10 || ms[i] <= -maxRowMant/10 {
-				return 0, ms, false
-			}
-			ms[i] *= 10
-		}
-		if tsdb.DecimalToFloat(ms[i], int16(-e)) != vals[i] {
-			return 0, ms, false
-		}
-	}
-	return e, ms, true
+	return rowDecimalsAt(r, e)
 }
 
 // rowDecimalsAt is rowDecimals at exponent e only (any exact decimal will
 // do; the shortest is not needed): four multiply-round-divide checks.
-func rowDecimalsAt(r *Row, e int) (int, [5]int64, bool) {
-	var ms [5]int64
+func rowDecimalsAt(r *Row, e int) (int, [4]int64, bool) {
+	var ms [4]int64
 	for i, v := range [4]float64{r.Min, r.Max, r.First, r.Last} {
 		x := math.RoundToEven(v * pow10[e])
 		if !(math.Abs(x) < maxRowMant) || tsdb.DecimalToFloat(int64(x), int16(-e)) != v || (v == 0 && math.Signbit(v)) {
@@ -203,31 +184,29 @@ func rowDecimalsAt(r *Row, e int) (int, [5]int64, bool) {
 	return e, ms, true
 }
 
-// sumDecimalAt is sumDecimal at k decimals only.
-func sumDecimalAt(sum float64, k int) (int, int64, bool) {
+// sumDecimalAt returns sum's mantissa at k decimals (value = m × 10^−k) when
+// sum is one up to float addition error: that error is far below 2^−40
+// relative, so a sum off an integer by more has more decimals (or, at worst,
+// loses less than 2^−40 of itself — DESIGN.md §5 allows 1e-9). big reports
+// that sum × 10^k is past what a row stores, and so is every larger k.
+func sumDecimalAt(sum float64, k int) (m int64, ok, big bool) {
 	x := sum * pow10[k]
 	if !(math.Abs(x) < maxRowMant/16) {
-		return 0, 0, false
+		return 0, false, true
 	}
 	if r := math.Round(x); math.Abs(x-r) <= max(math.Abs(x), 1)*0x1p-40 {
-		return k, int64(r), true
+		return int64(r), true, false
 	}
-	return 0, 0, false
+	return 0, false, false
 }
 
-// sumDecimal returns the fewest decimals k (value = m × 10^−k) that hold
-// sum up to float addition error, and m.
+// sumDecimal returns the fewest decimals k at which sumDecimalAt holds sum,
+// and the mantissa.
 func sumDecimal(sum float64) (k int, m int64, ok bool) {
 	for k := range pow10 {
-		x := sum * pow10[k]
-		if !(math.Abs(x) < maxRowMant/16) {
-			return 0, 0, false
-		}
-		// Float addition error is far below 2^−40 relative; a sum off an
-		// integer by more has more decimals (or, at worst, loses less than
-		// 2^−40 of itself — DESIGN.md §5 allows 1e-9).
-		if r := math.Round(x); math.Abs(x-r) <= max(math.Abs(x), 1)*0x1p-40 {
-			return k, int64(r), true
+		m, ok, big := sumDecimalAt(sum, k)
+		if ok || big {
+			return k, m, ok
 		}
 	}
 	return 0, 0, false

@@ -74,9 +74,10 @@ func FuzzDecodeGroup(f *testing.F) {
 	f.Add(appendGroup(nil, &g))
 	f.Add([]byte{groupVer, 1, 0, 1, 0, 0})
 	f.Fuzz(func(t *testing.T, v []byte) {
+		var row Row
 		for _, res := range allResolutions {
-			var g group
-			_ = decodeGroup(&g, res, 0, v)
+			_ = walkGroup(res, 0, v, false, &row, func(*Row) error { return nil })
+			_ = walkGroup(res, 0, v, true, &row, func(*Row) error { return nil })
 		}
 	})
 }

@@ -123,34 +123,31 @@ func (db *DB) flushLocked() error {
 	// 2. Encode, outside the locks. The batch is sized up front (≈ 2 B a sample of blocks,
 	// ≈ 2.5 of rollup groups when observed): growing a tens-of-MB batch by doubling copied
 	// it over and over (pprof of BenchmarkIngestRollupsPaired).
-	var frozenSamples int
+	var nSamples int64
 	for _, f := range list {
 		if f.c != nil {
-			frozenSamples += f.c.len()
+			nSamples += int64(f.c.len())
 		}
 	}
-	perSample := 2
+	perSample := int64(2)
 	if db.obs != nil {
 		perSample = 5
 	}
-	pb := db.pdb.NewBatchWithSize(min(frozenSamples*perSample+1<<20, 1<<30))
+	pb := db.pdb.NewBatchWithSize(int(min(nSamples*perSample+1<<20, 1<<30)))
 	defer pb.Close()
 	sc := getCodecScratch()
 	defer putCodecScratch(sc)
 	var buf, key []byte
-	var nBlocks, nSamples, frozenBytes int64
+	var nBlocks, frozenBytes int64
 	gen := db.gen.Load()
-	var fv *FlushView
-	for _, f := range list {
-		if f.c != nil && fv == nil {
-			gen++ // this flush changes the blocks' content
-			fv = &FlushView{Batch: pb, Gen: gen, db: db}
-		}
+	var fv *FlushView // the flush changes the blocks' content: a new generation
+	if nSamples > 0 {
+		gen++
+		fv = &FlushView{Batch: pb, Gen: gen, db: db}
 	}
 	for _, f := range list {
 		if f.c != nil {
 			c := f.c
-			nSamples += int64(c.len())
 			frozenBytes += chunkSampleBytes*int64(c.len()) + int64(len(c.strs))
 			for _, r := range splitChunk(c, f.s.typ, db.opts.MaxBlockSamples) {
 				ts := c.ts[r[0]:r[1]]
@@ -186,7 +183,7 @@ func (db *DB) flushLocked() error {
 		return db.unfreeze(list, err)
 	}
 	if fv != nil {
-		if _, err := db.nextGenLocked(pb); err != nil {
+		if err := setGen(pb, fv.Gen); err != nil {
 			return db.unfreeze(list, err)
 		}
 		if db.obs != nil {

@@ -111,7 +111,12 @@ func (db *DB) loadGeneration() error {
 // nextGenLocked adds the generation bump to pb (caller holds flushMu).
 func (db *DB) nextGenLocked(pb *pebble.Batch) (uint64, error) {
 	g := db.gen.Load() + 1
-	return g, pb.Set(metaGenKey, binary.BigEndian.AppendUint64(nil, g), nil)
+	return g, setGen(pb, g)
+}
+
+// setGen puts generation g into pb.
+func setGen(pb *pebble.Batch, g uint64) error {
+	return pb.Set(metaGenKey, binary.BigEndian.AppendUint64(nil, g), nil)
 }
 
 // SetRowsObserver attaches o (nil detaches); one observer at a time. attach runs first with the DB's
