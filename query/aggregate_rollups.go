@@ -17,11 +17,11 @@ type AggregateRollups struct{ R *aggregate.Rollups }
 
 var errStopRows = errors.New("query: stop")
 
-// Rows implements Rollups.
+// Rows implements Rollups: a reader session of one object.
 func (a AggregateRollups) Rows(id uint32, typ tsdb.ValueType, g Granularity, from, to int64, fn func(r *Row) bool) error {
-	return aggregateRows(func(res aggregate.Resolution, f func(*aggregate.Row) error) error {
-		return a.R.ObjectRows(context.Background(), id, res, from, to, f)
-	}, typ, g, fn)
+	rd := a.R.NewReader(false)
+	defer rd.Close()
+	return readerRollups{rd}.Rows(id, typ, g, from, to, fn)
 }
 
 // Session implements rollupSession: the objects of one query share an
@@ -35,13 +35,6 @@ func (a AggregateRollups) Session(statsOnly bool) (Rollups, func()) {
 type readerRollups struct{ rd *aggregate.Reader }
 
 func (s readerRollups) Rows(id uint32, typ tsdb.ValueType, g Granularity, from, to int64, fn func(r *Row) bool) error {
-	return aggregateRows(func(res aggregate.Resolution, f func(*aggregate.Row) error) error {
-		return s.rd.ObjectRows(context.Background(), id, res, from, to, f)
-	}, typ, g, fn)
-}
-
-// aggregateRows converts aggregate rows to query rows for fn.
-func aggregateRows(read func(aggregate.Resolution, func(*aggregate.Row) error) error, typ tsdb.ValueType, g Granularity, fn func(r *Row) bool) error {
 	var res aggregate.Resolution
 	switch g {
 	case Quarters:
@@ -55,7 +48,7 @@ func aggregateRows(read func(aggregate.Resolution, func(*aggregate.Row) error) e
 	}
 	isInt := typ == tsdb.Int
 	var row Row
-	err := read(res, func(ar *aggregate.Row) error {
+	err := s.rd.ObjectRows(context.Background(), id, res, from, to, func(ar *aggregate.Row) error {
 		if ar.Count == 0 {
 			return nil
 		}

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"bytes"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -24,14 +25,6 @@ type chunkResult struct {
 	data []byte
 	rows int64
 	err  error
-}
-
-// sliceSink is an io.Writer appending to a byte slice.
-type sliceSink struct{ b []byte }
-
-func (s *sliceSink) Write(p []byte) (int, error) {
-	s.b = append(s.b, p...)
-	return len(p), nil
 }
 
 // parallelPlan returns the objects per chunk for a parallel rollup query, 0 when it should
@@ -94,8 +87,8 @@ func (h *Handler) writeRowsParallel(o *out, e *encoder, s rollupSession, statsOn
 				default:
 					buf = make([]byte, 0, flushAt+4096)
 				}
-				sink := &sliceSink{}
-				wo := &out{w: sink, buf: buf[:0]}
+				var sink bytes.Buffer
+				wo := &out{w: &sink, buf: buf[:0]}
 				var err error
 				for k := i * per; k < min((i+1)*per, len(targets)) && err == nil; k++ {
 					select {
@@ -110,8 +103,8 @@ func (h *Handler) writeRowsParallel(o *out, e *encoder, s rollupSession, statsOn
 					}
 				}
 				data := wo.buf
-				if len(sink.b) > 0 {
-					data = append(sink.b, wo.buf...)
+				if sink.Len() > 0 {
+					data = append(sink.Bytes(), wo.buf...)
 				}
 				results[i] <- chunkResult{data: data, rows: wo.rows, err: err}
 			}
