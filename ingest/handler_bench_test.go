@@ -158,34 +158,7 @@ func benchmarkIngest(b *testing.B, line bool, mode appendMode) {
 			b.StartTimer()
 		}
 		start, cpu0 := time.Now(), cpuTime()
-		var wg sync.WaitGroup
-		next := make(chan []byte, len(reqs))
-		for _, r := range reqs {
-			next <- r
-		}
-		close(next)
-		for w := 0; w < benchWriters; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var ctx fasthttp.RequestCtx
-				for body := range next {
-					ctx.Request.Reset()
-					ctx.Response.Reset()
-					ctx.Request.Header.SetMethod("POST")
-					ctx.Request.SetRequestURI(path)
-					ctx.Request.Header.SetContentType("application/json")
-					ctx.Request.Header.Set("Authorization", "Bearer "+secret)
-					ctx.Request.SetBodyRaw(body)
-					h(&ctx)
-					if ctx.Response.StatusCode()/100 != 2 {
-						b.Errorf("status %d: %.300s", ctx.Response.StatusCode(), ctx.Response.Body())
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
+		postAll(b, h, path, secret, reqs)
 		if i >= 0 {
 			total += time.Since(start)
 			cpu += cpuTime() - cpu0
@@ -254,33 +227,7 @@ func BenchmarkIngestRollupsPaired(b *testing.B) {
 			v.reqs = reqs
 			v.round++
 			start, cpu0 := time.Now(), cpuTime()
-			var wg sync.WaitGroup
-			next := make(chan []byte, len(reqs))
-			for _, body := range reqs {
-				next <- body
-			}
-			close(next)
-			for w := 0; w < benchWriters; w++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					var ctx fasthttp.RequestCtx
-					for body := range next {
-						ctx.Request.Reset()
-						ctx.Response.Reset()
-						ctx.Request.Header.SetMethod("POST")
-						ctx.Request.SetRequestURI("/write?precision=ms")
-						ctx.Request.Header.Set("Authorization", "Bearer "+v.secret)
-						ctx.Request.SetBodyRaw(body)
-						v.h(&ctx)
-						if ctx.Response.StatusCode()/100 != 2 {
-							b.Errorf("status %d: %.300s", ctx.Response.StatusCode(), ctx.Response.Body())
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
+			postAll(b, v.h, "/write?precision=ms", v.secret, reqs)
 			if r == phaseRounds-1 {
 				if err := v.nd.N.DB.Flush(); err != nil {
 					b.Fatal(err)
@@ -339,4 +286,37 @@ func lineBodies(dst [][]byte, ids []uint32, round int) [][]byte {
 		}
 	}
 	return dst[:k]
+}
+
+// postAll posts every body to path through h (Bearer secret, JSON content type, which the
+// line-protocol route ignores) from benchWriters goroutines, and fails b on a non-2xx answer.
+func postAll(b *testing.B, h fasthttp.RequestHandler, path, secret string, reqs [][]byte) {
+	next := make(chan []byte, len(reqs))
+	for _, r := range reqs {
+		next <- r
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for w := 0; w < benchWriters; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ctx fasthttp.RequestCtx
+			for body := range next {
+				ctx.Request.Reset()
+				ctx.Response.Reset()
+				ctx.Request.Header.SetMethod("POST")
+				ctx.Request.SetRequestURI(path)
+				ctx.Request.Header.SetContentType("application/json")
+				ctx.Request.Header.Set("Authorization", "Bearer "+secret)
+				ctx.Request.SetBodyRaw(body)
+				h(&ctx)
+				if ctx.Response.StatusCode()/100 != 2 {
+					b.Errorf("status %d: %.300s", ctx.Response.StatusCode(), ctx.Response.Body())
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
