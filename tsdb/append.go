@@ -106,6 +106,8 @@ type idTs struct {
 
 type appendScratch struct {
 	sers   []*series
+	miss   []uint32
+	grow   []growReq
 	rec    []byte
 	seen   map[idTs]struct{}
 	lookup blockLookup
@@ -136,6 +138,8 @@ func (db *DB) Append(ctx context.Context, b *Batch, dup Duplicates) error {
 	sc := appendPool.Get().(*appendScratch)
 	defer func() {
 		clear(sc.sers)
+		clear(sc.grow)
+		sc.grow = sc.grow[:0]
 		sc.lookup.reset()
 		appendPool.Put(sc)
 	}()
@@ -151,15 +155,14 @@ func (db *DB) Append(ctx context.Context, b *Batch, dup Duplicates) error {
 		sc.sers = append(sc.sers, s)
 	}
 	db.tab.mu.RUnlock()
+	if miss {
+		var err error
+		if sc.miss, err = db.loadMissing(b.ids, sc.sers, sc.miss); err != nil {
+			return err
+		}
+	}
 	for i, id := range b.ids {
 		s := sc.sers[i]
-		if s == nil && miss {
-			var err error
-			if s, err = db.series(id); err != nil {
-				return err
-			}
-			sc.sers[i] = s
-		}
 		if s == nil {
 			return &SampleError{Index: i, ID: id, Timestamp: b.ts[i], Err: ErrUnknownSeries}
 		}
@@ -239,8 +242,12 @@ func (db *DB) Append(ctx context.Context, b *Batch, dup Duplicates) error {
 		grew := int64(s.head.len() - before)
 		headGrow += grew
 		headBytes += chunkSampleBytes*grew + int64(len(str))
+		sc.noteGrowthLocked(s)
 	}
 	unlock()
+	if len(sc.grow) > 0 {
+		db.submitGrowth(sc.grow)
+	}
 	db.totalSamples.Add(added)
 	db.headSamples.Add(headGrow)
 	db.headBytes.Add(headBytes)

@@ -54,6 +54,8 @@ type DB struct {
 	flushDone chan struct{}
 	flushCh   chan struct{}
 	compactCh chan compactJob
+	growCh    chan []growReq
+	loadMu    sync.Mutex // serializes loadMissing
 	quit      chan struct{}
 	wg        sync.WaitGroup
 
@@ -143,7 +145,7 @@ func open(dir string, opts Options, lock *pebble.Lock) (*DB, error) {
 		return nil, fmt.Errorf("tsdb: cannot open store in %s: %w", dir, err)
 	}
 	db := &DB{dir: dir, opts: opts, log: opts.Logger, pdb: pdb, lock: lock,
-		flushDone: make(chan struct{}), flushCh: make(chan struct{}, 1), compactCh: make(chan compactJob, 4096), quit: make(chan struct{})}
+		flushDone: make(chan struct{}), flushCh: make(chan struct{}, 1), compactCh: make(chan compactJob, 4096), growCh: make(chan []growReq, 64), quit: make(chan struct{})}
 	if err := db.checkFormat(); err != nil {
 		_ = pdb.Close()
 		return nil, err
@@ -167,7 +169,8 @@ func open(dir string, opts Options, lock *pebble.Lock) (*DB, error) {
 		return nil, fmt.Errorf("tsdb: cannot replay WAL in %s: %w", dir, err)
 	}
 	db.m = newDBMetrics(db, opts.Metrics)
-	db.wg.Add(2)
+	db.wg.Add(3)
+	go db.growLoop()
 	go db.flushLoop()
 	go db.compactLoop()
 	return db, nil

@@ -86,7 +86,8 @@ func (db *DB) flushLocked() error {
 		if s.head.len() > 0 {
 			c := s.head
 			s.frozen = &c
-			s.head = chunk{hint: c.len() + c.len()/8}
+			// A quarter of headroom: the grower (grow.go) starts at 7/8.
+			s.head = chunk{hint: c.len() + c.len()/4}
 			f.c = s.frozen
 		}
 		if f.c != nil {
