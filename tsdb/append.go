@@ -357,6 +357,12 @@ func (db *DB) existsLocked(s *series, ts int64, lk *blockLookup) (bool, error) {
 	if _, ok := s.head.search(ts); ok {
 		return true, nil
 	}
+	return db.existsOutsideHeadLocked(s, ts, lk)
+}
+
+// existsOutsideHeadLocked is existsLocked without the head (ts ≤ the
+// series' max timestamp).
+func (db *DB) existsOutsideHeadLocked(s *series, ts int64, lk *blockLookup) (bool, error) {
 	if s.frozen != nil {
 		if _, ok := s.frozen.search(ts); ok {
 			return true, nil
@@ -374,18 +380,33 @@ func (db *DB) existsLocked(s *series, ts int64, lk *blockLookup) (bool, error) {
 func (db *DB) applyLocked(s *series, ts int64, num uint64, str []byte, knownNew bool, lk *blockLookup) (bool, error) {
 	st := &s.st
 	isNew := true
-	if !knownNew && ts <= s.maxTsLocked() {
-		if _, ok := s.head.search(ts); ok {
-			isNew = false
-		} else {
+	h := &s.head
+	if ts <= s.maxTsLocked() && s.typ != String && len(h.ts) > 0 {
+		// One search places the sample and, unless Reject checked it
+		// already, tells whether the head has it.
+		i, found := h.search(ts)
+		if !knownNew {
+			if found {
+				isNew = false
+			} else {
+				exists, err := db.existsOutsideHeadLocked(s, ts, lk)
+				if err != nil {
+					return false, err
+				}
+				isNew = !exists
+			}
+		}
+		h.putAt(i, found, ts, num)
+	} else {
+		if !knownNew && ts <= s.maxTsLocked() {
 			exists, err := db.existsLocked(s, ts, lk)
 			if err != nil {
 				return false, err
 			}
 			isNew = !exists
 		}
+		h.put(ts, num, str, s.typ == String)
 	}
-	s.head.put(ts, num, str, s.typ == String)
 	if n := st.NWrites; n == 0 {
 		st.AvgSamplePeriod = 0
 		st.LastTs = ts

@@ -213,7 +213,9 @@ func (db *DB) mergeBlocksLocked(s *series, lo, hi int64, keys [][]byte) error {
 		_ = pb.Set(key, buf, nil)
 	}
 	_ = pb.Set(metaSeqKey, binary.BigEndian.AppendUint64(nil, db.seq.Load()), nil)
-	if err := pb.Commit(pebble.Sync); err != nil {
+	err = pb.Commit(pebble.Sync)
+	db.dirtyMem.Store(true) // after the commit: a flush in between only flushes the memtable twice
+	if err != nil {
 		return fmt.Errorf("tsdb: cannot compact object %d: %w", id, err)
 	}
 	db.blocks.Add(int64(len(ranges) - len(keys)))

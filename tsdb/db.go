@@ -72,6 +72,12 @@ type DB struct {
 	// committed blocks and rows, never as both.
 	commitMu sync.RWMutex
 	rowsGen  atomic.Uint64
+	// sst is the flush's scratch for writing its sstables (flushMu).
+	sst sstScratch
+	// dirtyMem is set by every commit of ours that is not a WAL record or a
+	// flush (new series, block compactions, deletes, derived keys): the
+	// memtable may hold keys a flush's tables overlap (flush.go).
+	dirtyMem atomic.Bool
 }
 
 // Open opens (creating if needed) the store in dir.
@@ -140,12 +146,16 @@ func open(dir string, opts Options, lock *pebble.Lock) (*DB, error) {
 		// theirs (Open never ratchets, so a refused store stays as it was).
 		po.FormatMajorVersion = pebble.FormatNewest
 	}
+	if err := cleanIngestDir(dir); err != nil {
+		return nil, err
+	}
 	pdb, err := pebble.Open(dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("tsdb: cannot open store in %s: %w", dir, err)
 	}
 	db := &DB{dir: dir, opts: opts, log: opts.Logger, pdb: pdb, lock: lock,
 		flushDone: make(chan struct{}), flushCh: make(chan struct{}, 1), compactCh: make(chan compactJob, 4096), growCh: make(chan []growReq, 64), quit: make(chan struct{})}
+	db.dirtyMem.Store(true) // whatever the memtable replayed from Pebble's WAL holds
 	if err := db.checkFormat(); err != nil {
 		_ = pdb.Close()
 		return nil, err
@@ -278,7 +288,9 @@ func (db *DB) persistReads() error {
 	if pb.Empty() {
 		return nil
 	}
-	if err := pb.Commit(pebble.Sync); err != nil {
+	err := pb.Commit(pebble.Sync)
+	db.dirtyMem.Store(true)
+	if err != nil {
 		return fmt.Errorf("tsdb: cannot persist read counters in %s: %w", db.dir, err)
 	}
 	return nil

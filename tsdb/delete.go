@@ -46,7 +46,9 @@ func (db *DB) DeleteObject(id uint32) error {
 	db.commitMu.Lock()
 	defer db.commitMu.Unlock()
 	db.lockOne(id)
-	if err := db.pdb.ApplyNoSyncWait(pb, pebble.Sync); err != nil {
+	err = db.pdb.ApplyNoSyncWait(pb, pebble.Sync)
+	db.dirtyMem.Store(true)
+	if err != nil {
 		db.unlockOne(id)
 		return fmt.Errorf("tsdb: cannot delete object %d: %w", id, err)
 	}
@@ -161,7 +163,9 @@ func (db *DB) DeleteRange(id uint32, from, to int64) error {
 		db.unlockOne(id)
 		return err
 	}
-	if err := db.pdb.ApplyNoSyncWait(pb, pebble.Sync); err != nil {
+	err = db.pdb.ApplyNoSyncWait(pb, pebble.Sync)
+	db.dirtyMem.Store(true)
+	if err != nil {
 		db.unlockOne(id)
 		return fmt.Errorf("tsdb: cannot delete range of object %d: %w", id, err)
 	}

@@ -1,10 +1,12 @@
 package tsdb
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -14,6 +16,10 @@ import (
 // compaction (block keys carry it), so sequences stay monotonic after the
 // WAL it came from is deleted.
 var metaSeqKey = []byte{prefixMeta, 's'}
+
+// metaWALCutKey holds the cut of the last flush: its blocks hold every WAL
+// record with a sequence ≤ cut (replay skips those still there).
+var metaWALCutKey = []byte{prefixMeta, 'c'}
 
 func (db *DB) triggerFlush() {
 	select {
@@ -56,10 +62,12 @@ type frozenSeries struct {
 	prevMax    int64 // blkMax before the cut
 }
 
-// Flush writes the head to blocks: one Pebble batch, committed with Sync,
-// holds the encoded blocks of every object, their stats as of the cut, and
-// the deletion of the WAL records the cut covers — either the blocks exist or
-// the WAL still does. Appends continue into a fresh head meanwhile.
+// Flush writes the head to blocks: one Pebble ingestion of sstables holds
+// the encoded blocks of every object, their stats as of the cut, the
+// observer's keys, and the cut itself (walCut: replay skips the WAL records
+// it covers) — either all of it exists or the WAL still holds the samples.
+// The WAL records are deleted after it. Appends continue into a fresh head
+// meanwhile.
 func (db *DB) Flush() error {
 	if db.closed.Load() {
 		return ErrClosed
@@ -120,6 +128,18 @@ func (db *DB) flushLocked() error {
 	})
 	db.unlockAll()
 	db.tab.mu.RUnlock()
+	// Keys of ours written through batches (new series, block compactions,
+	// deletes) sit in the memtable, where this flush's tables would overlap
+	// them: flush it now, while we encode, rather than have the ingestion
+	// wait for it with the commit pipeline held (dirtyMemtable).
+	var memFlushed <-chan struct{}
+	if db.dirtyMem.Swap(false) {
+		var err error
+		if memFlushed, err = db.pdb.AsyncFlush(); err != nil {
+			db.log.Warn("tsdb: cannot flush the memtable", "err", err)
+			memFlushed = nil
+		}
+	}
 
 	// 2. Encode, outside the locks. The batch is sized up front (≈ 2 B a sample of blocks,
 	// ≈ 2.5 of rollup groups when observed): growing a tens-of-MB batch by doubling copied
@@ -177,7 +197,9 @@ func (db *DB) flushLocked() error {
 			}
 		}
 	}
-	if err := pb.DeleteRange(walKey(0), walKey(cut+1), nil); err != nil {
+	// The WAL records up to cut are deleted after the ingestion (below);
+	// until then walCut tells replay that the blocks hold them.
+	if err := pb.Set(metaWALCutKey, binary.BigEndian.AppendUint64(nil, cut), nil); err != nil {
 		return db.unfreeze(list, err)
 	}
 	if err := pb.Set(metaSeqKey, binary.BigEndian.AppendUint64(nil, bseq), nil); err != nil {
@@ -193,10 +215,28 @@ func (db *DB) flushLocked() error {
 			}
 		}
 	}
-	// Applied under commitMu (ReadHead sees the frozen heads either as head
-	// or as committed blocks), synced after it.
+	// Written as sstables outside every lock, ingested under commitMu
+	// (ReadHead sees the frozen heads either as head or as committed blocks).
+	tEnc := time.Now()
+	paths, err := db.writeBatchSST(pb, db.ingestPath(), &db.sst)
+	removeAll := func() {
+		for _, p := range paths {
+			_ = os.Remove(p) // after an ingestion, Pebble has its own link
+		}
+	}
+	if err != nil {
+		removeAll()
+		return db.unfreeze(list, err)
+	}
+	if memFlushed != nil {
+		<-memFlushed
+	}
+	tSST := time.Now()
+	var st pebble.IngestOperationStats
 	db.commitMu.Lock()
-	err := db.pdb.ApplyNoSyncWait(pb, pebble.Sync)
+	if len(paths) > 0 {
+		st, err = db.pdb.IngestWithStats(context.Background(), paths)
+	}
 	if err == nil {
 		for _, f := range list {
 			if f.c != nil {
@@ -207,13 +247,20 @@ func (db *DB) flushLocked() error {
 		db.rowsGen.Add(1)
 	}
 	db.commitMu.Unlock()
+	tIngest := time.Now()
+	removeAll()
 	if err != nil {
-		return db.unfreeze(list, fmt.Errorf("tsdb: cannot commit flush: %w", err))
+		return db.unfreeze(list, fmt.Errorf("tsdb: cannot ingest flush: %w", err))
 	}
-	if err := pb.SyncWait(); err != nil {
-		// Pebble cannot continue after a failed WAL sync; the frozen heads
-		// stay until Close (their WAL records are replayed at the next Open).
-		return fmt.Errorf("tsdb: cannot sync flush: %w", err)
+	if st.MemtableOverlappingFiles > 0 {
+		db.m.ingestOverlaps.Inc()
+	}
+	// The WAL records the blocks now hold: their deletion needs no sync (a
+	// crash before it leaves records that replay skips, below walCut, and
+	// the next flush deletes). Deleted in the memtable that holds most of
+	// them, they never reach an sstable.
+	if err := db.pdb.DeleteRange(walKey(0), walKey(cut+1), pebble.NoSync); err != nil {
+		db.log.Warn("tsdb: cannot delete flushed WAL records", "err", err)
 	}
 	// 3. Blocks are durable: drop the frozen heads.
 	db.lockAll()
@@ -248,7 +295,9 @@ func (db *DB) flushLocked() error {
 	close(db.flushDone)
 	db.flushDone = make(chan struct{})
 	db.flushMu2.Unlock()
-	db.log.Debug("tsdb: flushed head", "samples", nSamples, "blocks", nBlocks, "series", len(list), "duration", time.Since(t0))
+	db.log.Debug("tsdb: flushed head", "samples", nSamples, "blocks", nBlocks, "series", len(list), "duration", time.Since(t0),
+		"encode", tEnc.Sub(t0), "write", tSST.Sub(tEnc), "ingest", tIngest.Sub(tSST), "bytes", pb.Len(),
+		"memtableOverlaps", st.MemtableOverlappingFiles)
 	return nil
 }
 
@@ -331,7 +380,21 @@ func (db *DB) replay() error {
 	} else if !errors.Is(err, pebble.ErrNotFound) {
 		return fmt.Errorf("tsdb: cannot read %s: %w", db.dir, err)
 	}
-	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: walStart, UpperBound: walEnd})
+	var walCut uint64
+	if v, c, err := db.pdb.Get(metaWALCutKey); err == nil {
+		if len(v) == 8 {
+			walCut = binary.BigEndian.Uint64(v)
+		}
+		c.Close()
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return fmt.Errorf("tsdb: cannot read %s: %w", db.dir, err)
+	}
+	if walCut > db.seq.Load() {
+		db.seq.Store(walCut)
+	}
+	// Records at or below the last flush's cut are in its blocks: a crash
+	// came between its ingestion and their deletion.
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: walKey(walCut + 1), UpperBound: walEnd})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"sort"
 	"testing"
 	"time"
 )
@@ -124,5 +125,27 @@ func TestLoadSeriesReadsStats(t *testing.T) {
 	}
 	if s, err := db.loadSeries(10); s != nil || err != nil {
 		t.Fatalf("loadSeries(unknown) = %v, %v", s, err)
+	}
+}
+
+// TestChunkSearch: the tail-first search answers as a plain bisection does,
+// for chunks of any length and timestamps before, inside, between and after.
+func TestChunkSearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 40; n++ {
+		var c chunk
+		ts := int64(0)
+		for i := 0; i < n; i++ {
+			ts += 1 + rng.Int64N(3)
+			c.ts = append(c.ts, ts)
+		}
+		for q := int64(-1); q <= ts+2; q++ {
+			want := sort.Search(len(c.ts), func(i int) bool { return c.ts[i] >= q })
+			wantFound := want < len(c.ts) && c.ts[want] == q
+			got, found := c.search(q)
+			if got != want || found != wantFound {
+				t.Fatalf("n=%d search(%d) = %d %v, want %d %v (%v)", n, q, got, found, want, wantFound, c.ts)
+			}
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 //	tsgate_tsdb_flushes_total          counter
 //	tsgate_tsdb_flushed_samples_total  counter
 //	tsgate_tsdb_compactions_total      counter
+//	tsgate_tsdb_flush_memtable_overlaps_total counter  flushes whose ingestion overlapped the memtable (and waited for its flush)
 //	tsgate_tsdb_fsync_wait_seconds     histogram  Append's wait for the shared WAL fsync
 type dbMetrics struct {
 	set   *metrics.Set
@@ -28,6 +29,7 @@ type dbMetrics struct {
 	flushes        *metrics.Counter
 	flushedSamples *metrics.Counter
 	compactions    *metrics.Counter
+	ingestOverlaps *metrics.Counter
 }
 
 func newDBMetrics(db *DB, set *metrics.Set) *dbMetrics {
@@ -60,6 +62,7 @@ func newDBMetrics(db *DB, set *metrics.Set) *dbMetrics {
 	m.flushes = counter("tsgate_tsdb_flushes_total")
 	m.flushedSamples = counter("tsgate_tsdb_flushed_samples_total")
 	m.compactions = counter("tsgate_tsdb_compactions_total")
+	m.ingestOverlaps = counter("tsgate_tsdb_flush_memtable_overlaps_total")
 	m.names = append(m.names, "tsgate_tsdb_fsync_wait_seconds")
 	m.fsync = set.GetOrCreateHistogram("tsgate_tsdb_fsync_wait_seconds")
 	return m

@@ -157,6 +157,7 @@ func (db *DB) Exclusive(fn func() error) error {
 func (db *DB) ApplyDerived(pb *pebble.Batch) error {
 	db.commitMu.Lock()
 	err := db.pdb.ApplyNoSyncWait(pb, pebble.Sync)
+	db.dirtyMem.Store(true)
 	if err == nil {
 		db.rowsGen.Add(1)
 	}
