@@ -7,9 +7,11 @@ package tsdb
 // lock every other append waited for: 20–100 ms stalls at the start of
 // each head cycle, the p99 of `tsgate bench ingest --rate` (bench/RESULTS.md,
 // `## ingest`). Now an append that fills a head past growAt of its capacity
-// hands it to the grower goroutine, which allocates the doubled arrays
-// outside every lock and swaps them in under the object's stripe; the head
-// has room left meanwhile, and if it fills first, put grows it as before.
+// hands it to the grower goroutine, which allocates arrays half as large
+// again outside every lock and swaps them in under the object's stripe (by
+// half, not double: a head grown ahead of need often stops short of it when
+// the flush cuts it); the head has room left meanwhile, and if it fills
+// first, put grows it as before.
 
 // growAt is the fill (in 1/8ths) from which a head is grown ahead of need;
 // minGrowCap the capacity below which growing inline is cheap enough.
@@ -33,7 +35,7 @@ func (sc *appendScratch) noteGrowthLocked(s *series) {
 		return
 	}
 	s.growPending = true
-	sc.grow = append(sc.grow, growReq{s, 2 * c})
+	sc.grow = append(sc.grow, growReq{s, c + c/2})
 }
 
 // submitGrowth hands the requests to the grower (after the append's locks
