@@ -369,25 +369,34 @@ func splitChunk(c *chunk, typ ValueType, maxPer int) [][2]int {
 	return out
 }
 
+// metaUint64 reads a big-endian u64 under the meta prefix (0 when absent or
+// not 8 bytes long, as replay has always treated it).
+func (db *DB) metaUint64(key []byte) (uint64, error) {
+	v, c, err := db.pdb.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("tsdb: cannot read %s: %w", db.dir, err)
+	}
+	defer c.Close()
+	if len(v) != 8 {
+		return 0, nil
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
 // replay reads the WAL records above the last flush into the head (Open).
 func (db *DB) replay() error {
 	t0 := time.Now()
-	if v, c, err := db.pdb.Get(metaSeqKey); err == nil {
-		if len(v) == 8 {
-			db.seq.Store(binary.BigEndian.Uint64(v))
-		}
-		c.Close()
-	} else if !errors.Is(err, pebble.ErrNotFound) {
-		return fmt.Errorf("tsdb: cannot read %s: %w", db.dir, err)
+	seq, err := db.metaUint64(metaSeqKey)
+	if err != nil {
+		return err
 	}
-	var walCut uint64
-	if v, c, err := db.pdb.Get(metaWALCutKey); err == nil {
-		if len(v) == 8 {
-			walCut = binary.BigEndian.Uint64(v)
-		}
-		c.Close()
-	} else if !errors.Is(err, pebble.ErrNotFound) {
-		return fmt.Errorf("tsdb: cannot read %s: %w", db.dir, err)
+	db.seq.Store(seq)
+	walCut, err := db.metaUint64(metaWALCutKey)
+	if err != nil {
+		return err
 	}
 	if walCut > db.seq.Load() {
 		db.seq.Store(walCut)

@@ -84,13 +84,6 @@ const chunkSampleBytes = 16 // ts + num per sample
 // bisects the rest.
 const tailScan = 8
 
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 func (c *chunk) len() int { return len(c.ts) }
 
 func (c *chunk) bytes() int64 { return int64(cap(c.ts))*8 + int64(cap(c.nums))*8 + int64(cap(c.strs)) }
@@ -104,8 +97,10 @@ func (c *chunk) search(ts int64) (int, bool) {
 	n := len(c.ts)
 	stop := max(n-tailScan, 0)
 	for i := n - 1; i >= stop; i-- {
-		if t := c.ts[i]; t <= ts {
-			return i + (int(b2i(t < ts))), t == ts
+		if t := c.ts[i]; t == ts {
+			return i, true
+		} else if t < ts {
+			return i + 1, false
 		}
 	}
 	lo, hi := 0, stop
