@@ -12,9 +12,17 @@ import (
 // timestamp) under Reject — exactly one succeeds per timestamp, with
 // flushes running meanwhile.
 func TestConcurrentRejectOneWins(t *testing.T) {
-	db := openTest(t, t.TempDir(), Options{HeadBytes: 16 << 10, MaxBlockSamples: 64})
+	raceRejectOneWins(t, Options{HeadBytes: 16 << 10, MaxBlockSamples: 64}, 8, 200, 4)
+}
+
+// raceRejectOneWins has workers append, under Reject, the same rounds of
+// timestamps to objects 1..objects (even workers ascending, odd ones
+// descending, so some take the fast path and some the slow one) and checks
+// that each timestamp was accepted exactly once and the stats count it once.
+func raceRejectOneWins(t *testing.T, opts Options, objects uint32, rounds, workers int) {
+	t.Helper()
+	db := openTest(t, t.TempDir(), opts)
 	defer db.Close()
-	const objects, rounds, workers = 8, 200, 4
 	for id := uint32(1); id <= objects; id++ {
 		mustCreate(t, db, id, Int)
 	}
@@ -62,7 +70,7 @@ func TestConcurrentRejectOneWins(t *testing.T) {
 	}
 	for id := uint32(1); id <= objects; id++ {
 		st, _ := db.Stats(id)
-		if st.Count != rounds || st.NWrites != rounds {
+		if st.Count != uint64(rounds) || st.NWrites != uint64(rounds) {
 			t.Fatalf("object %d stats %+v", id, st)
 		}
 	}
@@ -149,58 +157,7 @@ func TestConcurrentReadersWriters(t *testing.T) {
 // lock stripe (Append takes db.big exclusively) and load their series lazily
 // while other appenders already write to them.
 func TestConcurrentLargeBatchesRejectOneWins(t *testing.T) {
-	db := openTest(t, t.TempDir(), Options{HeadBytes: 256 << 10, MaxBlockSamples: 256})
-	defer db.Close()
-	const objects, rounds, workers = 2048, 24, 4
-	for id := uint32(1); id <= objects; id++ {
-		mustCreate(t, db, id, Int)
-	}
-	wins := make([][]int, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			var b Batch
-			for r := 0; r < rounds; r++ {
-				b.Reset()
-				ts := int64(r)
-				if w%2 == 1 {
-					ts = int64(rounds - 1 - r)
-				}
-				for id := uint32(1); id <= objects; id++ {
-					b.AddInt(id, ts, int64(w))
-				}
-				err := db.Append(context.Background(), &b, Reject)
-				switch {
-				case err == nil:
-					wins[w] = append(wins[w], int(ts))
-				case errors.Is(err, ErrDuplicate):
-				default:
-					t.Error(err)
-					return
-				}
-			}
-		}(w)
-	}
-	wg.Wait()
-	seen := map[int]int{}
-	for w := range wins {
-		for _, ts := range wins[w] {
-			seen[ts]++
-		}
-	}
-	for ts := 0; ts < rounds; ts++ {
-		if seen[ts] != 1 {
-			t.Fatalf("timestamp %d was accepted %d times", ts, seen[ts])
-		}
-	}
-	for id := uint32(1); id <= objects; id++ {
-		st, _ := db.Stats(id)
-		if st.Count != rounds || st.NWrites != rounds {
-			t.Fatalf("object %d stats %+v", id, st)
-		}
-	}
+	raceRejectOneWins(t, Options{HeadBytes: 256 << 10, MaxBlockSamples: 256}, 2048, 24, 4)
 }
 
 // TestConcurrentLargeBatchesOverwriteReplay: large overwriting batches from
