@@ -91,13 +91,7 @@ func BenchmarkAppend(b *testing.B) {
 				}
 				src := batches[i%len(batches)]
 				round := int64(i / len(batches))
-				mine.Reset()
-				mine.ids = append(mine.ids, src.ids...)
-				mine.types = append(mine.types, src.types...)
-				mine.nums = append(mine.nums, src.nums...)
-				for _, ts := range src.ts {
-					mine.ts = append(mine.ts, ts+round*int64(points)*60000)
-				}
+				mine.setShifted(src, round*int64(points)*60000)
 				if err := db.Append(context.Background(), &mine, Reject); err != nil {
 					b.Error(err)
 					return
@@ -359,4 +353,16 @@ func BenchmarkReplay(b *testing.B) {
 	b.ReportMetric(float64(n)/(b.Elapsed().Seconds()/float64(b.N)), "samples/s")
 	b.ReportMetric(float64(headBytes)/(1<<20), "head-MiB")
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*float64(DefaultHeadBytes)/float64(headBytes), "s-per-default-head")
+}
+
+// setShifted makes b a copy of src (numeric samples) with every timestamp
+// moved by dt: the benchmarks replay their batches round after round.
+func (b *Batch) setShifted(src *Batch, dt int64) {
+	b.Reset()
+	b.ids = append(b.ids, src.ids...)
+	b.types = append(b.types, src.types...)
+	b.nums = append(b.nums, src.nums...)
+	for _, ts := range src.ts {
+		b.ts = append(b.ts, ts+dt)
+	}
 }

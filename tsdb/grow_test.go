@@ -74,11 +74,8 @@ func TestAppendLoadsManySeries(t *testing.T) {
 		b.AddInt(id, 1000, int64(id))
 		b.AddInt(id, 2000, -int64(id))
 	}
-	bad := b
-	bad.ids = append([]uint32(nil), b.ids...)
-	bad.ts = append([]int64(nil), b.ts...)
-	bad.types = append([]ValueType(nil), b.types...)
-	bad.nums = append([]uint64(nil), b.nums...)
+	var bad Batch
+	bad.setShifted(&b, 0)
 	bad.AddInt(4, 1000, 1) // never created
 	err := db.Append(ctx, &bad, Reject)
 	var se *SampleError

@@ -42,13 +42,7 @@ func BenchmarkHeadApply(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		src := batches[i%len(batches)]
 		round := int64(i / len(batches))
-		bt.Reset()
-		bt.ids = append(bt.ids, src.ids...)
-		bt.types = append(bt.types, src.types...)
-		bt.nums = append(bt.nums, src.nums...)
-		for _, ts := range src.ts {
-			bt.ts = append(bt.ts, ts+round*300*60000)
-		}
+		bt.setShifted(src, round*300*60000)
 		sc.sers = sc.sers[:0]
 		db.tab.mu.RLock()
 		for _, id := range bt.ids {
