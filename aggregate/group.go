@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/tsgate/tsgate/tsdb"
 )
@@ -64,8 +65,19 @@ func (g *group) empty() bool {
 	return true
 }
 
-// Group value: version u8 (=1) | n uvarint | n × (slot uvarint | row).
+// appendGroup appends g's value: columnar (groupcol.go) when every row has
+// exact decimal moments, else version 1: version u8 (=1) | n uvarint |
+// n × (slot uvarint | row).
 func appendGroup(dst []byte, g *group) []byte {
+	var c groupCols
+	if out, ok := appendGroupCol(dst, g, &c); ok {
+		return out
+	}
+	return appendRowGroup(dst, g)
+}
+
+// appendRowGroup appends g's value row by row (version 1).
+func appendRowGroup(dst []byte, g *group) []byte {
 	dst = append(dst, groupVer)
 	n := 0
 	for i := range g.rows {
@@ -90,6 +102,9 @@ var errBadGroup = errors.New("bad rollup group")
 // row (the caller's scratch: no allocation per call; statsOnly: see
 // decodeRow).
 func walkGroup(res Resolution, start int64, v []byte, statsOnly bool, row *Row, fn func(*Row) error) error {
+	if len(v) > 0 && v[0] == groupVerCol {
+		return walkGroupCol(res, start, v, statsOnly, row, fn)
+	}
 	if len(v) < 1 || v[0] != groupVer {
 		if len(v) > 0 {
 			return fmt.Errorf("%w: version %d", errBadGroup, v[0])
@@ -136,26 +151,57 @@ func value(typ tsdb.ValueType, num uint64) float64 {
 }
 
 // foldQuarters appends the quarter rows of sorted, distinct samples to dst.
-// Each quarter's samples are contiguous: one pass finds its end and gathers
-// count, sum, min, max, first and last, a second adds the squared
-// deviations from the mean (two-pass M2: no division per sample, as stable
-// as Welford's).
-func foldQuarters(dst []Row, typ tsdb.ValueType, ts []int64, nums []uint64) []Row {
+// Each quarter's samples are contiguous. When the values are exact
+// decimals — mants (the values × 10^scale: tsdb's block mantissas) when not
+// nil, int values as they are — a row is gathered in integers: count, Σm,
+// Σm², min, max, first and last (foldExact). Else one pass gathers count,
+// sum, min, max, first, last and the moments by converting each value (the
+// previous row's exponent tried first; scale < 0 leaves moments out:
+// readers' rows are not stored), and rows without moments take a second
+// pass adding the squared deviations from the mean (two-pass M2: no
+// division per sample, as stable as Welford's).
+func foldQuarters(dst []Row, typ tsdb.ValueType, ts []int64, nums []uint64, mants []int64, scale int) []Row {
+	hint := uint8(1)
+	switch {
+	case scale < 0:
+		hint, mants = 0, nil
+	case typ == tsdb.Int:
+	case mants != nil && scale <= 15:
+		hint = uint8(scale + 1)
+	default:
+		mants = nil
+	}
+	exact := hint != 0 && (typ == tsdb.Int || mants != nil)
 	for i := 0; i < len(ts); {
-		r := Row{Start: floorTo(ts[i], quarterMs)}
-		end := r.Start + quarterMs
+		start := floorTo(ts[i], quarterMs)
+		end := start + quarterMs
+		j := i + 1
+		for j < len(ts) && ts[j] < end {
+			j++
+		}
+		if exact {
+			var ms []int64
+			if mants != nil {
+				ms = mants[i:j]
+			}
+			if r, ok := foldExact(start, ts[i:j], nums[i:j], ms, int(hint-1)); ok {
+				dst = append(dst, r)
+				i = j
+				continue
+			}
+		}
+		r := Row{Start: start, de: hint}
 		var n uint64
 		var sum float64
-		j := i
-		for ; j < len(ts) && ts[j] < end; j++ {
-			v := value(typ, nums[j])
+		for k := i; k < j; k++ {
+			v := value(typ, nums[k])
 			if v-v != 0 { // NaN or ±Inf: left out
 				continue
 			}
 			if n == 0 {
-				r.First, r.FirstTs, r.Min, r.Max = v, ts[j], v, v
+				r.First, r.FirstTs, r.Min, r.Max = v, ts[k], v, v
 			}
-			r.Last, r.LastTs = v, ts[j]
+			r.Last, r.LastTs = v, ts[k]
 			n++
 			sum += v
 			if v < r.Min {
@@ -164,22 +210,65 @@ func foldQuarters(dst []Row, typ tsdb.ValueType, ts []int64, nums []uint64) []Ro
 			if v > r.Max {
 				r.Max = v
 			}
+			r.momAdd(v)
 		}
 		if n > 0 {
-			mean := sum / float64(n)
-			var m2 float64
-			for _, num := range nums[i:j] {
-				if v := value(typ, num); v-v == 0 {
-					d := v - mean
-					m2 += d * d
+			r.Count = n
+			if r.de == 0 || !r.setMomFloats() {
+				r.de = 0
+				mean := sum / float64(n)
+				var m2 float64
+				for _, num := range nums[i:j] {
+					if v := value(typ, num); v-v == 0 {
+						d := v - mean
+						m2 += d * d
+					}
 				}
+				r.Sum, r.Mean, r.M2 = sum, mean, m2
+			} else if !exact {
+				hint = r.de
 			}
-			r.Count, r.Sum, r.Mean, r.M2 = n, sum, mean, m2
 			dst = append(dst, r)
 		}
 		i = j
 	}
 	return dst
+}
+
+// foldExact is the row of one window's samples whose values are the
+// decimals mants × 10^−e (int values, e = 0, when mants is nil), gathered
+// in integers; false when a mantissa is past maxMomMant or Σm² overflows.
+func foldExact(start int64, ts []int64, nums []uint64, mants []int64, e int) (Row, bool) {
+	m := func(k int) int64 {
+		if mants != nil {
+			return mants[k]
+		}
+		return int64(nums[k])
+	}
+	m0 := m(0)
+	lo, hi := m0, m0
+	var s int64
+	var q, carry uint64
+	bad := false
+	for k := range ts {
+		x := m(k)
+		bad = bad || x > maxMomMant || x < -maxMomMant
+		lo, hi = min(lo, x), max(hi, x)
+		var c uint64
+		q, c = bits.Add64(q, uint64(x*x), 0)
+		carry |= c
+		s += x
+	}
+	if bad || carry != 0 {
+		return Row{}, false
+	}
+	r := Row{Start: start, Count: uint64(len(ts)), FirstTs: ts[0], LastTs: ts[len(ts)-1], de: uint8(e + 1), ms: s, mq: q}
+	if !r.setMomFloats() {
+		return Row{}, false
+	}
+	f := func(x int64) float64 { return tsdb.DecimalToFloat(x, int16(-e)) }
+	r.Min, r.Max, r.First, r.Last = f(lo), f(hi), f(m0), f(m(len(ts)-1))
+	return r, true
 }
 
 // coarsen appends to dst the rows of res made by merging src's ascending

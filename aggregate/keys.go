@@ -20,7 +20,8 @@ const (
 	prefix          = 'r'
 	kindVersion     = 'v'
 	kindGen         = 'g'
-	formatVer       = 2
+	formatVer       = 3 // 3: columnar groups (groupcol.go) besides row-by-row ones
+	rowGroupsVer    = 2 // the last version whose groups are all row by row
 	groupVer        = 1
 	groupKeyLen     = 2 + 4 + 8 + 8
 	daysPerDayGroup = 32

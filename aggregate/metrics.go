@@ -8,6 +8,7 @@ import (
 //
 //	tsgate_rollup_bytes                            gauge    Pebble's estimate of the 'r' key range on disk (API.md §4)
 //	tsgate_rollup_groups_written_total             counter  row groups written (a day of quarters or hours, 32 days of days)
+//	tsgate_rollup_group_bytes_written_total        counter  bytes of the row groups written (values, before Pebble's compression)
 //	tsgate_rollup_recomputes_total{kind="day"}     counter  days recomputed from raw data at a flush or a delete (late data, overwrites, cut days)
 //	tsgate_rollup_recomputes_total{kind="window"}  counter  windows recomputed from raw data by a read (head samples replacing flushed ones)
 //	tsgate_rollup_rebuilds_total                   counter  full recomputations (Open after a change while detached, Rebuild)
@@ -16,6 +17,7 @@ type rollupMetrics struct {
 	names []string
 
 	groups       *metrics.Counter
+	groupBytes   *metrics.Counter
 	dayRecomp    *metrics.Counter
 	windowRecomp *metrics.Counter
 	rebuilds     *metrics.Counter
@@ -42,6 +44,7 @@ func newRollupMetrics(r *Rollups, set *metrics.Set) *rollupMetrics {
 		return float64(n)
 	})
 	m.groups = counter("tsgate_rollup_groups_written_total")
+	m.groupBytes = counter("tsgate_rollup_group_bytes_written_total")
 	m.dayRecomp = counter(`tsgate_rollup_recomputes_total{kind="day"}`)
 	m.windowRecomp = counter(`tsgate_rollup_recomputes_total{kind="window"}`)
 	m.rebuilds = counter("tsgate_rollup_rebuilds_total")

@@ -51,6 +51,7 @@ func (fs *flushScratch) write(pb *pebble.Batch, id uint32, gen uint64, m *rollup
 				return err
 			}
 			m.groups.Inc()
+			m.groupBytes.Add(len(fs.buf))
 		}
 		fs.spare = append(fs.spare, g)
 	}
@@ -140,7 +141,11 @@ func (r *Rollups) ObserveFlush(f *tsdb.FlushView, s *tsdb.FlushedSeries) error {
 		}
 	}
 	if k < len(s.TS) {
-		fs.q = foldQuarters(fs.q[:0], s.Type, s.TS[k:], s.Nums[k:])
+		var mants []int64
+		if s.Mants != nil {
+			mants = s.Mants[k:]
+		}
+		fs.q = foldQuarters(fs.q[:0], s.Type, s.TS[k:], s.Nums[k:], mants, s.MantScale)
 		r.mergeRows(fs.q)
 	}
 	return fs.write(f.Batch, s.ID, f.Gen, r.m)

@@ -151,7 +151,7 @@ func (r *Rollups) readObject(sc *readScratch, id uint32, res Resolution, from, t
 	// Head rows, and the windows where head samples may replace stored ones.
 	sc.hr, sc.dirty = sc.hr[:0], sc.dirty[:0]
 	if len(h.TS) > 0 {
-		sc.q = foldQuarters(sc.q[:0], typ, h.TS, h.Nums)
+		sc.q = foldQuarters(sc.q[:0], typ, h.TS, h.Nums, nil, -1)
 		switch res {
 		case Quarters:
 			sc.hr = append(sc.hr, sc.q...)

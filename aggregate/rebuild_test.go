@@ -149,7 +149,7 @@ func TestMetricsRegistered(t *testing.T) {
 	r := openRollups(t, db, Options{})
 	var buf bytes.Buffer
 	r.Metrics().WritePrometheus(&buf)
-	for _, name := range []string{"tsgate_rollup_bytes", "tsgate_rollup_groups_written_total", `tsgate_rollup_recomputes_total{kind="day"}`, `tsgate_rollup_recomputes_total{kind="window"}`, "tsgate_rollup_rebuilds_total"} {
+	for _, name := range []string{"tsgate_rollup_bytes", "tsgate_rollup_groups_written_total", "tsgate_rollup_group_bytes_written_total", `tsgate_rollup_recomputes_total{kind="day"}`, `tsgate_rollup_recomputes_total{kind="window"}`, "tsgate_rollup_rebuilds_total"} {
 		if !strings.Contains(buf.String(), name) {
 			t.Errorf("%s missing from\n%s", name, buf.String())
 		}
@@ -160,4 +160,106 @@ func TestMetricsRegistered(t *testing.T) {
 	if strings.Contains(buf.String(), "tsgate_rollup_bytes") {
 		t.Error("metrics still registered after Close")
 	}
+}
+
+// TestOpenUpgradesRowGroupsInPlace: a store written at rollup format 2
+// (row-by-row groups only) opens without a rebuild — its groups are read as
+// they are — and is marked 3; the rows stay equal to a recomputation, with
+// flushes after the upgrade writing columnar groups beside the old ones.
+func TestOpenUpgradesRowGroupsInPlace(t *testing.T) {
+	dir := t.TempDir()
+	db := openDB(t, dir)
+	ids := []uint32{1, 2, 3}
+	for _, id := range ids {
+		if err := db.CreateSeriesNow(id, tsdb.Float); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := openRollups(t, db, Options{})
+	m := model{}
+	base := ms("2026-04-01T00:00:00Z")
+	var b tsdb.Batch
+	for _, id := range ids {
+		for k := 0; k < 200; k++ {
+			ts, v := base+int64(k)*60_000, float64(k%37)/4
+			b.AddFloat(id, ts, v)
+			m.put(id, ts, v)
+		}
+	}
+	if err := r.Append(context.Background(), &b, tsdb.Reject); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite the groups row by row, as version 2 wrote them, and mark the
+	// keyspace 2.
+	pdb := db.Pebble()
+	it, err := pdb.NewIter(&pebble.IterOptions{LowerBound: []byte{prefix, 'd'}, UpperBound: []byte{prefix, 'r'}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb := pdb.NewBatch()
+	rewritten, columnar := 0, 0
+	for it.First(); it.Valid(); it.Next() {
+		_, start, _, ok := parseGroupKey(it.Key())
+		if !ok {
+			continue
+		}
+		if it.Value()[0] == groupVerCol {
+			columnar++
+		}
+		res := map[byte]Resolution{'q': Quarters, 'h': Hours, 'd': Days}[it.Key()[1]]
+		var g group
+		g.reset(res, start)
+		var row Row
+		if err := walkGroup(res, start, it.Value(), false, &row, func(r *Row) error { g.set(r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := pb.Set(append([]byte(nil), it.Key()...), appendRowGroup(nil, &g), nil); err != nil {
+			t.Fatal(err)
+		}
+		rewritten++
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if rewritten == 0 || columnar != rewritten {
+		t.Fatalf("%d groups flushed, %d columnar", rewritten, columnar)
+	}
+	if err := pb.Set(versionKey, []byte{rowGroupsVer}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := pb.Commit(pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	db.Close()
+
+	db = openDB(t, dir)
+	defer db.Close()
+	r = openRollups(t, db, Options{})
+	defer r.Close()
+	if n := r.m.rebuilds.Get(); n != 0 {
+		t.Fatalf("%d rebuilds at Open of a version 2 store", n)
+	}
+	if ver, _, err := r.readMarkers(); err != nil || ver != formatVer {
+		t.Fatalf("version %d (%v), want %d", ver, err, formatVer)
+	}
+	checkRows(t, r, m, ids, "version 2 groups")
+	b.Reset()
+	for _, id := range ids {
+		for k := 200; k < 300; k++ {
+			ts, v := base+int64(k)*60_000, float64(k%41)/8
+			b.AddFloat(id, ts, v)
+			m.put(id, ts, v)
+		}
+	}
+	if err := r.Append(context.Background(), &b, tsdb.Reject); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	checkRows(t, r, m, ids, "version 2 and columnar groups")
 }

@@ -66,6 +66,14 @@ func Open(db *tsdb.DB, opts Options) (*Rollups, error) {
 			return fmt.Errorf("%w: rollup keyspace has version %d, this build reads %d", ErrNewerFormat, ver, formatVer)
 		case ver == 0:
 			why = "new rollup keyspace"
+		case ver == rowGroupsVer && stored == gen:
+			// Version 2 differs in the columnar groups written from
+			// version 3 on only: its row-by-row groups are read as they are.
+			if err := r.pdb.Set(versionKey, []byte{formatVer}, pebble.Sync); err != nil {
+				return fmt.Errorf("aggregate: cannot write rollup format version: %w", err)
+			}
+			r.log.Info("aggregate: rollup format upgraded in place", "from", ver, "to", formatVer)
+			return nil
 		case ver < formatVer:
 			why = fmt.Sprintf("rollup format %d upgraded to %d", ver, formatVer)
 		case stored != gen:

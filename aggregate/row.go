@@ -27,6 +27,12 @@ type Row struct {
 	Last    float64
 	FirstTs int64
 	LastTs  int64
+
+	// Exact decimal moments (see moments.go): when de > 0, every value is
+	// m × 10^−(de−1) with |m| ≤ maxMomMant, ms = Σm and mq = Σm².
+	de uint8
+	ms int64
+	mq uint64
 }
 
 // Std returns the population standard deviation (0 for one value).
@@ -45,8 +51,11 @@ func (r *Row) Add(ts int64, v float64) {
 		r.Count, r.Sum, r.Mean, r.M2 = 1, v, v, 0
 		r.Min, r.Max, r.First, r.Last = v, v, v, v
 		r.FirstTs, r.LastTs = ts, ts
+		r.de, r.ms, r.mq = 1, 0, 0
+		r.momAdd(v)
 		return
 	}
+	r.momAdd(v)
 	r.Count++
 	d := v - r.Mean
 	r.Mean += d / float64(r.Count)
@@ -78,6 +87,7 @@ func (r *Row) Merge(o *Row) {
 		r.Start = start
 		return
 	}
+	r.momMerge(o)
 	na, nb := float64(r.Count), float64(o.Count)
 	n := na + nb
 	d := o.Mean - r.Mean

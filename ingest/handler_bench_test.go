@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
 	"github.com/valyala/fasthttp"
 
 	"github.com/tsgate/tsgate/api"
@@ -237,7 +236,7 @@ func BenchmarkIngestRollupsPaired(b *testing.B) {
 				if err := v.nd.N.DB.Flush(); err != nil {
 					b.Fatal(err)
 				}
-				waitPebbleIdle(v.nd.N.DB.Pebble())
+				v.nd.N.DB.WaitIdle(time.Minute)
 			}
 			v.wall += time.Since(start)
 			v.cpu += cpuTime() - cpu0
@@ -259,19 +258,6 @@ func BenchmarkIngestRollupsPaired(b *testing.B) {
 	b.ReportMetric(cps(vs[1]), "bare-cpu-ns/sample")
 	b.ReportMetric(100*(cps(vs[0])/cps(vs[1])-1), "cpu-overhead-%")
 	b.ReportMetric(0, "ns/op")
-}
-
-// waitPebbleIdle waits (at most 60 s) until p has run no flush and no compaction for
-// 50 ms (one finishing often schedules the next).
-func waitPebbleIdle(p *pebble.DB) {
-	idle := 0
-	for deadline := time.Now().Add(time.Minute); idle < 10 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if m := p.Metrics(); m.Compact.NumInProgress == 0 && m.Flush.NumInProgress == 0 {
-			idle++
-		} else {
-			idle = 0
-		}
-	}
 }
 
 // lineBodies renders one round of line-protocol requests like bodies, into dst's buffers

@@ -72,9 +72,13 @@ func (c *blockCols) value(typ ValueType, i int) Value {
 type codecScratch struct {
 	ts   tsScratch
 	mant []int64
-	raw  []byte
-	enc  []byte
-	ints []int64
+	// mantOK reports that the last appendFloats wrote decimals: mant holds
+	// the values × 10^mantScale.
+	mantOK    bool
+	mantScale int
+	raw       []byte
+	enc       []byte
+	ints      []int64
 }
 
 var codecPool = sync.Pool{New: func() any { return new(codecScratch) }}
@@ -187,6 +191,7 @@ func appendFloats(dst []byte, nums []uint64, sc *codecScratch) []byte {
 		}
 		sc.mant = append(sc.mant, m)
 	}
+	sc.mantOK, sc.mantScale = ok, k
 	if ok {
 		enc, mt, first := encoding.MarshalValues(sc.enc[:0], sc.mant, 64)
 		sc.enc = enc

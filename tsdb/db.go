@@ -220,6 +220,25 @@ func (db *DB) checkFormat() error {
 	return nil
 }
 
+// WaitIdle waits, at most max, until Pebble has run no flush and no
+// compaction for 50 ms (one finishing often schedules the next), and reports
+// whether it got there: benchmarks charge a phase with the background work
+// it caused, and size measurements see a settled store.
+func (db *DB) WaitIdle(max time.Duration) bool {
+	idle := 0
+	for deadline := time.Now().Add(max); idle < 10; time.Sleep(5 * time.Millisecond) {
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		if m := db.pdb.Metrics(); m.Compact.NumInProgress == 0 && m.Flush.NumInProgress == 0 {
+			idle++
+		} else {
+			idle = 0
+		}
+	}
+	return true
+}
+
 // Pebble returns the shared Pebble instance. Other packages store their keys
 // in it under their own prefixes (docs/format/keys.md) and must not touch
 // tsdb's (0x01, 'w', 'b', 's').

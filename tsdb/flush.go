@@ -159,6 +159,7 @@ func (db *DB) flushLocked() error {
 	sc := getCodecScratch()
 	defer putCodecScratch(sc)
 	var buf, key []byte
+	var mants []int64 // a float series' decimal mantissas, for the observer
 	var nBlocks, frozenBytes int64
 	gen := db.gen.Load()
 	var fv *FlushView // the flush changes the blocks' content: a new generation
@@ -170,9 +171,14 @@ func (db *DB) flushLocked() error {
 		if f.c != nil {
 			c := f.c
 			frozenBytes += chunkSampleBytes*int64(c.len()) + int64(len(c.strs))
-			for _, r := range splitChunk(c, f.s.typ, db.opts.MaxBlockSamples) {
+			mants = mants[:0]
+			mantOK, scale := f.s.typ == Float, 0
+			for i, r := range splitChunk(c, f.s.typ, db.opts.MaxBlockSamples) {
 				ts := c.ts[r[0]:r[1]]
 				buf = appendBlock(buf[:0], f.s.typ, ts, c.nums[r[0]:r[1]], c.strs, sc)
+				if mantOK = mantOK && sc.mantOK && (i == 0 || sc.mantScale == scale); mantOK {
+					mants, scale = append(mants, sc.mant...), sc.mantScale
+				}
 				key = appendBlockKey(key[:0], f.s.id, ts[0], ts[len(ts)-1], bseq)
 				if err := pb.Set(key, buf, nil); err != nil {
 					return db.unfreeze(list, err)
@@ -181,6 +187,9 @@ func (db *DB) flushLocked() error {
 			}
 			if db.obs != nil {
 				fs := FlushedSeries{ID: f.s.id, Type: f.s.typ, TS: c.ts, Nums: c.nums, PrevMax: f.prevMax, c: c}
+				if mantOK {
+					fs.Mants, fs.MantScale = mants, scale
+				}
 				if err := db.obs.ObserveFlush(fv, &fs); err != nil {
 					return db.unfreeze(list, fmt.Errorf("tsdb: flush observer: %w", err))
 				}

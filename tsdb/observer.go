@@ -46,14 +46,19 @@ type FlushView struct {
 // are references and meaningless outside tsdb). PrevMax is the greatest
 // timestamp the series' blocks may hold before this flush (math.MinInt64:
 // none): samples above it are new to the blocks; samples at or below it may
-// replace stored ones. Valid during the call only.
+// replace stored ones. Mants, when not nil (a float series whose blocks
+// were all encoded as decimals at one scale), holds every value as a decimal
+// mantissa: Nums[i] is the float nearest to Mants[i] × 10^−MantScale (no
+// NaN, ±Inf or −0 then). Valid during the call only.
 type FlushedSeries struct {
-	ID      uint32
-	Type    ValueType
-	TS      []int64
-	Nums    []uint64
-	PrevMax int64
-	c       *chunk
+	ID        uint32
+	Type      ValueType
+	TS        []int64
+	Nums      []uint64
+	Mants     []int64
+	MantScale int
+	PrevMax   int64
+	c         *chunk
 }
 
 // Scan iterates s's samples in [from, to] as they will be once the flush
