@@ -26,6 +26,7 @@ func BenchmarkFoldQuarters(b *testing.B) {
 	var q, h, d []Row
 	var g group
 	var buf []byte
+	var cols groupCols
 	b.ResetTimer()
 	for b.Loop() {
 		q = foldQuarters(q[:0], tsdb.Float, ts, nums, mants, 2)
@@ -39,14 +40,14 @@ func BenchmarkFoldQuarters(b *testing.B) {
 			for i := range set.rows {
 				if s := set.res.groupStart(set.rows[i].Start); s != gs {
 					if gs >= 0 {
-						buf = appendGroup(buf[:0], &g)
+						buf = appendGroup(buf[:0], &g, &cols)
 					}
 					gs = s
 					g.reset(set.res, s)
 				}
 				g.merge(&set.rows[i])
 			}
-			buf = appendGroup(buf[:0], &g)
+			buf = appendGroup(buf[:0], &g, &cols)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/sample")

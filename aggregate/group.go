@@ -68,9 +68,12 @@ func (g *group) empty() bool {
 // appendGroup appends g's value: columnar (groupcol.go) when every row has
 // exact decimal moments, else version 1: version u8 (=1) | n uvarint |
 // n × (slot uvarint | row).
-func appendGroup(dst []byte, g *group) []byte {
-	var c groupCols
-	if out, ok := appendGroupCol(dst, g, &c); ok {
+// c is column scratch (nil: one is allocated).
+func appendGroup(dst []byte, g *group, c *groupCols) []byte {
+	if c == nil {
+		c = new(groupCols)
+	}
+	if out, ok := appendGroupCol(dst, g, c); ok {
 		return out
 	}
 	return appendRowGroup(dst, g)
@@ -239,25 +242,32 @@ func foldQuarters(dst []Row, typ tsdb.ValueType, ts []int64, nums []uint64, mant
 // decimals mants × 10^−e (int values, e = 0, when mants is nil), gathered
 // in integers; false when a mantissa is past maxMomMant or Σm² overflows.
 func foldExact(start int64, ts []int64, nums []uint64, mants []int64, e int) (Row, bool) {
-	m := func(k int) int64 {
-		if mants != nil {
-			return mants[k]
-		}
-		return int64(nums[k])
-	}
-	m0 := m(0)
-	lo, hi := m0, m0
-	var s int64
+	var lo, hi, s, m0, mn int64
 	var q, carry uint64
-	bad := false
-	for k := range ts {
-		x := m(k)
-		bad = bad || x > maxMomMant || x < -maxMomMant
-		lo, hi = min(lo, x), max(hi, x)
-		var c uint64
-		q, c = bits.Add64(q, uint64(x*x), 0)
-		carry |= c
-		s += x
+	var bad bool
+	if mants != nil {
+		m0, mn = mants[0], mants[len(mants)-1]
+		lo, hi = m0, m0
+		for _, x := range mants {
+			bad = bad || x > maxMomMant || x < -maxMomMant
+			lo, hi = min(lo, x), max(hi, x)
+			var c uint64
+			q, c = bits.Add64(q, uint64(x*x), 0)
+			carry |= c
+			s += x
+		}
+	} else {
+		m0, mn = int64(nums[0]), int64(nums[len(nums)-1])
+		lo, hi = m0, m0
+		for _, u := range nums {
+			x := int64(u)
+			bad = bad || x > maxMomMant || x < -maxMomMant
+			lo, hi = min(lo, x), max(hi, x)
+			var c uint64
+			q, c = bits.Add64(q, uint64(x*x), 0)
+			carry |= c
+			s += x
+		}
 	}
 	if bad || carry != 0 {
 		return Row{}, false
@@ -266,8 +276,8 @@ func foldExact(start int64, ts []int64, nums []uint64, mants []int64, e int) (Ro
 	if !r.setMomFloats() {
 		return Row{}, false
 	}
-	f := func(x int64) float64 { return tsdb.DecimalToFloat(x, int16(-e)) }
-	r.Min, r.Max, r.First, r.Last = f(lo), f(hi), f(m0), f(m(len(ts)-1))
+	p := pow10[e] // |m| ≤ 2^31, e ≤ 15: DecimalToFloat's division
+	r.Min, r.Max, r.First, r.Last = float64(lo)/p, float64(hi)/p, float64(m0)/p, float64(mn)/p
 	return r, true
 }
 

@@ -74,7 +74,7 @@ func TestGroupCodecRoundTrip(t *testing.T) {
 			if g.empty() {
 				continue
 			}
-			b := appendGroup(nil, &g)
+			b := appendGroup(nil, &g, nil)
 			if col := b[0] == groupVerCol; col != gen.col {
 				t.Fatalf("%s %v group: columnar %v, want %v", gen.name, res, col, gen.col)
 			}

@@ -117,7 +117,11 @@ func (r *Row) setMomFloats() bool {
 		return false
 	}
 	e := int(r.de - 1)
-	r.Sum = tsdb.DecimalToFloat(r.ms, int16(-e))
+	if r.ms > -(1<<53) && r.ms < 1<<53 {
+		r.Sum = float64(r.ms) / pow10[e] // DecimalToFloat's division, inlined
+	} else {
+		r.Sum = tsdb.DecimalToFloat(r.ms, int16(-e))
+	}
 	r.Mean = r.Sum / float64(r.Count)
 	r.M2 = momM2(d, r.Count, e)
 	return true

@@ -19,6 +19,7 @@ type flushScratch struct {
 	days   []int64
 	buf    []byte
 	key    []byte
+	cols   groupCols
 }
 
 // get returns the group (res, start) of the current object, started empty:
@@ -46,7 +47,7 @@ func (fs *flushScratch) write(pb *pebble.Batch, id uint32, gen uint64, m *rollup
 	for _, g := range fs.groups {
 		if g.changed && !g.empty() {
 			fs.key = appendGroupKey(fs.key[:0], g.res, id, g.start, gen)
-			fs.buf = appendGroup(fs.buf[:0], g)
+			fs.buf = appendGroup(fs.buf[:0], g, &fs.cols)
 			if err := pb.Set(fs.key, fs.buf, nil); err != nil {
 				return err
 			}

@@ -89,7 +89,7 @@ func TestRebuild(t *testing.T) {
 	var stray group
 	stray.reset(Days, Days.groupStart(ms("2026-04-02T00:00:00Z")))
 	stray.rows[0].Add(stray.rows[0].Start, 1)
-	if err := pdb.Set(groupKey(Days, 77, stray.start, 1), appendGroup(nil, &stray), pebble.Sync); err != nil {
+	if err := pdb.Set(groupKey(Days, 77, stray.start, 1), appendGroup(nil, &stray, nil), pebble.Sync); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Rows(context.Background(), []uint32{2}, Hours, 0, tsdb.MaxTimestamp, func(uint32, *Row) error { return nil }); err == nil {

@@ -181,12 +181,14 @@ func rowDecimals(r *Row) (e int, ms [4]int64, ok bool) {
 }
 
 // rowDecimalsAt is rowDecimals at exponent e only (any exact decimal will
-// do; the shortest is not needed): four multiply-round-divide checks.
+// do; the shortest is not needed): four multiply-round-divide checks (the
+// division is DecimalToFloat's for |m| < 2^53 and e ≤ 15, inlined).
 func rowDecimalsAt(r *Row, e int) (int, [4]int64, bool) {
 	var ms [4]int64
+	p := pow10[e]
 	for i, v := range [4]float64{r.Min, r.Max, r.First, r.Last} {
-		x := math.RoundToEven(v * pow10[e])
-		if !(math.Abs(x) < maxRowMant) || tsdb.DecimalToFloat(int64(x), int16(-e)) != v || (v == 0 && math.Signbit(v)) {
+		x := math.RoundToEven(v * p)
+		if !(math.Abs(x) < maxRowMant) || x/p != v || (v == 0 && math.Signbit(v)) {
 			return 0, ms, false
 		}
 		ms[i] = int64(x)

@@ -71,14 +71,14 @@ func FuzzDecodeGroup(f *testing.F) {
 	g.rows[0].Add(1000, 21.5)
 	g.rows[0].Add(2000, 22.25)
 	g.rows[3].Add(3*quarterMs+5, 1e300)
-	f.Add(appendGroup(nil, &g))
+	f.Add(appendGroup(nil, &g, nil))
 	f.Add([]byte{groupVer, 1, 0, 1, 0, 0})
 	var col group // decimals only: columnar
 	col.reset(Hours, 0)
 	for i := range 20 {
 		col.rows[i%7].Add(int64(i%7)*hourMs+int64(i)*1000, float64(2000+i*i%17)/100)
 	}
-	if v := appendGroup(nil, &col); v[0] == groupVerCol {
+	if v := appendGroup(nil, &col, nil); v[0] == groupVerCol {
 		f.Add(v)
 	} else {
 		f.Fatalf("decimal group written as version %d", v[0])
