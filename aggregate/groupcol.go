@@ -23,6 +23,11 @@ const (
 	colDelta        // n zigzag varints: value − previous value (the first from 0)
 )
 
+// minColRows is the fewest rows a columnar group holds: below, the columns'
+// fixed cost (a mode byte each, the bitmap) outweighs what they save, and
+// row-by-row groups decode faster (a flush's day fragment is one or two rows).
+const minColRows = 3
+
 // colN is the columns of a columnar group.
 const colN = 9
 
@@ -37,6 +42,7 @@ func appendGroupCol(dst []byte, g *group, c *groupCols) ([]byte, bool) {
 		return dst, false
 	}
 	var e uint8
+	rows := 0
 	for i := range g.rows {
 		r := &g.rows[i]
 		if r.Count > 0 {
@@ -44,10 +50,11 @@ func appendGroupCol(dst []byte, g *group, c *groupCols) ([]byte, bool) {
 				return dst, false
 			}
 			e = max(e, r.de)
+			rows++
 		}
 	}
-	if e == 0 {
-		return dst, false // no rows
+	if rows < minColRows {
+		return dst, false
 	}
 	e-- // exponent
 	n := 0
