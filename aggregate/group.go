@@ -243,33 +243,16 @@ func foldQuarters(dst []Row, typ tsdb.ValueType, ts []int64, nums []uint64, mant
 // in integers; false when a mantissa is past maxMomMant or Σm² overflows.
 func foldExact(start int64, ts []int64, nums []uint64, mants []int64, e int) (Row, bool) {
 	var lo, hi, s, m0, mn int64
-	var q, carry uint64
-	var bad bool
+	var q uint64
+	var ok bool
 	if mants != nil {
 		m0, mn = mants[0], mants[len(mants)-1]
-		lo, hi = m0, m0
-		for _, x := range mants {
-			bad = bad || x > maxMomMant || x < -maxMomMant
-			lo, hi = min(lo, x), max(hi, x)
-			var c uint64
-			q, c = bits.Add64(q, uint64(x*x), 0)
-			carry |= c
-			s += x
-		}
+		lo, hi, s, q, ok = intMoments(mants)
 	} else {
 		m0, mn = int64(nums[0]), int64(nums[len(nums)-1])
-		lo, hi = m0, m0
-		for _, u := range nums {
-			x := int64(u)
-			bad = bad || x > maxMomMant || x < -maxMomMant
-			lo, hi = min(lo, x), max(hi, x)
-			var c uint64
-			q, c = bits.Add64(q, uint64(x*x), 0)
-			carry |= c
-			s += x
-		}
+		lo, hi, s, q, ok = intMoments(nums)
 	}
-	if bad || carry != 0 {
+	if !ok {
 		return Row{}, false
 	}
 	r := Row{Start: start, Count: uint64(len(ts)), FirstTs: ts[0], LastTs: ts[len(ts)-1], de: uint8(e + 1), ms: s, mq: q}
@@ -279,6 +262,25 @@ func foldExact(start int64, ts []int64, nums []uint64, mants []int64, e int) (Ro
 	p := pow10[e] // |m| ≤ 2^31, e ≤ 15: DecimalToFloat's division
 	r.Min, r.Max, r.First, r.Last = float64(lo)/p, float64(hi)/p, float64(m0)/p, float64(mn)/p
 	return r, true
+}
+
+// intMoments returns the min, max, Σm and Σm² of mantissas xs (int64
+// values, or their bits as uint64); false when one is past maxMomMant or
+// Σm² overflows.
+func intMoments[T int64 | uint64](xs []T) (lo, hi, s int64, q uint64, ok bool) {
+	lo, hi = int64(xs[0]), int64(xs[0])
+	var carry uint64
+	bad := false
+	for _, u := range xs {
+		x := int64(u)
+		bad = bad || x > maxMomMant || x < -maxMomMant
+		lo, hi = min(lo, x), max(hi, x)
+		var c uint64
+		q, c = bits.Add64(q, uint64(x*x), 0)
+		carry |= c
+		s += x
+	}
+	return lo, hi, s, q, !bad && carry == 0
 }
 
 // coarsen appends to dst the rows of res made by merging src's ascending

@@ -87,11 +87,7 @@ func TestDetachedFlushRebuilds(t *testing.T) {
 	dir := t.TempDir()
 	db := openDB(t, dir)
 	ids := []uint32{1, 2}
-	for _, id := range ids {
-		if err := db.CreateSeriesNow(id, tsdb.Float); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createSeries(t, db, len(ids)) // ids are 1…n
 	r := openRollups(t, db, Options{})
 	m := fillDirect(t, db, ids, 3)
 	if err := db.Flush(); err != nil {

@@ -42,11 +42,7 @@ func TestOpenComputesNewKeyspace(t *testing.T) {
 	dir := t.TempDir()
 	db := openDB(t, dir)
 	ids := []uint32{1, 2, 3}
-	for _, id := range ids {
-		if err := db.CreateSeriesNow(id, tsdb.Float); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createSeries(t, db, len(ids)) // ids are 1…n
 	if err := db.CreateSeriesNow(4, tsdb.String); err != nil {
 		t.Fatal(err)
 	}
@@ -71,11 +67,7 @@ func TestRebuild(t *testing.T) {
 	db := openDB(t, t.TempDir())
 	defer db.Close()
 	ids := []uint32{1, 2, 3, 4}
-	for _, id := range ids {
-		if err := db.CreateSeriesNow(id, tsdb.Float); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createSeries(t, db, len(ids)) // ids are 1…n
 	r := openRollups(t, db, Options{})
 	defer r.Close()
 	m := fillDirect(t, db, ids, 2)
@@ -170,28 +162,29 @@ func TestOpenUpgradesRowGroupsInPlace(t *testing.T) {
 	dir := t.TempDir()
 	db := openDB(t, dir)
 	ids := []uint32{1, 2, 3}
-	for _, id := range ids {
-		if err := db.CreateSeriesNow(id, tsdb.Float); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createSeries(t, db, len(ids)) // ids are 1…n
 	r := openRollups(t, db, Options{})
 	m := model{}
 	base := ms("2026-04-01T00:00:00Z")
-	var b tsdb.Batch
-	for _, id := range ids {
-		for k := 0; k < 200; k++ {
-			ts, v := base+int64(k)*60_000, float64(k%37)/4
-			b.AddFloat(id, ts, v)
-			m.put(id, ts, v)
+	// appendFlush appends minutes [from, to) of every series (values
+	// k%mod / div) through r and flushes.
+	appendFlush := func(r *Rollups, db *tsdb.DB, from, to, mod int, div float64) {
+		var b tsdb.Batch
+		for _, id := range ids {
+			for k := from; k < to; k++ {
+				ts, v := base+int64(k)*60_000, float64(k%mod)/div
+				b.AddFloat(id, ts, v)
+				m.put(id, ts, v)
+			}
+		}
+		if err := r.Append(context.Background(), &b, tsdb.Reject); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Flush(); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if err := r.Append(context.Background(), &b, tsdb.Reject); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	appendFlush(r, db, 0, 200, 37, 4)
 	// Rewrite the groups row by row, as version 2 wrote them, and mark the
 	// keyspace 2.
 	pdb := db.Pebble()
@@ -247,19 +240,6 @@ func TestOpenUpgradesRowGroupsInPlace(t *testing.T) {
 		t.Fatalf("version %d (%v), want %d", ver, err, formatVer)
 	}
 	checkRows(t, r, m, ids, "version 2 groups")
-	b.Reset()
-	for _, id := range ids {
-		for k := 200; k < 300; k++ {
-			ts, v := base+int64(k)*60_000, float64(k%41)/8
-			b.AddFloat(id, ts, v)
-			m.put(id, ts, v)
-		}
-	}
-	if err := r.Append(context.Background(), &b, tsdb.Reject); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	appendFlush(r, db, 200, 300, 41, 8)
 	checkRows(t, r, m, ids, "version 2 and columnar groups")
 }
