@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/cockroachdb/pebble/v2"
 	"math"
 	"math/rand"
 	"sync"
@@ -193,6 +194,24 @@ func TestProperty(t *testing.T) {
 			from, to = hourStart(from), hourStart(to)
 		}
 		checkRowsRange(t, r, m, ids[rnd.Intn(2):], from, to, fmt.Sprintf("step %d range (seed %d)", step, seed))
+	}
+	// Both group forms were under test: columnar (decimals) and row by row
+	// (NaN, ±Inf, short groups).
+	forms := map[byte]int{}
+	it, err := db.Pebble().NewIter(&pebble.IterOptions{LowerBound: []byte{prefix, 'd'}, UpperBound: []byte{prefix, 'r'}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for it.First(); it.Valid(); it.Next() {
+		if _, _, _, ok := parseGroupKey(it.Key()); ok && len(it.Value()) > 0 {
+			forms[it.Value()[0]]++
+		}
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if forms[groupVer] == 0 || forms[groupVerCol] == 0 {
+		t.Fatalf("group forms stored (version → count): %v", forms)
 	}
 }
 
