@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"encoding/binary"
+	"math"
 	"math/bits"
 
 	"github.com/tsgate/tsgate/tsdb"
@@ -10,7 +11,8 @@ import (
 // Columnar group (version 2, docs/format/aggregate.md): the rows of a group
 // whose values are all decimals at one exponent, column by column — a
 // column of counts, one of first-timestamp offsets, … — each column stored
-// as one value when all are equal, else as varints or varint deltas. Neighbouring windows of a series look alike
+// as one value when all are equal, else bit-packed at the width of its
+// largest value (values themselves, or deltas from the previous row). Neighbouring windows of a series look alike
 // (counts equal, offsets and values close), so a sensor's quarter row takes
 // ≈ 12 bytes where the row-by-row form (version 1) takes ≈ 25; the variance
 // is the exact integer D = n·Σm² − (Σm)² instead of an 8-byte float.
@@ -18,9 +20,9 @@ const groupVerCol = 2
 
 // Column modes (the writer picks one per column: colModes).
 const (
-	colConst = iota // one zigzag varint: every row's value
-	colPlain        // n zigzag varints
-	colDelta        // n zigzag varints: value − previous value (the first from 0)
+	colConst       = iota // one zigzag varint: every row's value
+	colPacked             // width w (byte), then the n values (≥ 0) in w bits each, little-endian
+	colPackedDelta        // width w (byte), then n zigzag deltas (value − previous, the first from 0) in w bits each
 )
 
 // minColRows is the fewest rows a columnar group holds: below, the columns'
@@ -94,8 +96,9 @@ func appendGroupCol(dst []byte, g *group, c *groupCols) ([]byte, bool) {
 	}
 	dst = append(dst, groupVerCol, e)
 	dst = append(dst, bitmap[:(len(g.rows)+7)/8]...)
+	var u [32]uint64
 	for k := range c {
-		dst = appendCol(dst, c[k][:n], colModes[k])
+		dst = appendCol(dst, c[k][:n], colModes[k], &u)
 	}
 	return dst, true
 }
@@ -104,30 +107,111 @@ func appendGroupCol(dst []byte, g *group, c *groupCols) ([]byte, bool) {
 // that are small themselves (offsets, spreads, D), deltas for those that
 // follow the previous window (the span between first and last sample, the
 // minimum).
-var colModes = [colN]byte{colPlain, colPlain, colDelta, colDelta, colPlain, colPlain, colPlain, colPlain, colPlain}
+var colModes = [colN]byte{colPacked, colPacked, colPackedDelta, colPackedDelta, colPacked, colPacked, colPacked, colPacked, colPacked}
 
-// appendCol appends one column: one value when all are equal, else in mode.
-func appendCol(dst []byte, vals []int64, mode byte) []byte {
-	same := true
-	for _, v := range vals[1:] {
+// appendCol appends one column: one value when all are equal, else in mode
+// (a packed column with a negative value is written as deltas instead).
+func appendCol(dst []byte, vals []int64, mode byte, scratch *[32]uint64) []byte {
+	same, neg := true, false
+	for _, v := range vals {
 		same = same && v == vals[0]
+		neg = neg || v < 0
 	}
 	if same {
 		return binary.AppendVarint(append(dst, colConst), vals[0])
 	}
-	dst = append(dst, mode)
+	if neg {
+		mode = colPackedDelta
+	}
+	u := scratch[:len(vals)]
+	var all uint64
 	prev := int64(0)
-	for _, v := range vals {
-		if mode == colDelta {
+	for i, v := range vals {
+		if mode == colPackedDelta {
 			v, prev = v-prev, v
+			u[i] = uint64(v<<1) ^ uint64(v>>63) // zigzag
+		} else {
+			u[i] = uint64(v)
 		}
-		dst = binary.AppendVarint(dst, v)
+		all |= u[i]
+	}
+	w := uint(bits.Len64(all))
+	return appendPacked(append(dst, mode, byte(w)), u, w)
+}
+
+// appendPacked appends vals (each < 2^w) in w bits each, little-endian:
+// ⌈len(vals)·w / 8⌉ bytes.
+func appendPacked(dst []byte, vals []uint64, w uint) []byte {
+	var acc uint64
+	var nb uint // bits held in acc
+	for _, v := range vals {
+		acc |= v << nb
+		if nb+w < 64 {
+			nb += w
+			continue
+		}
+		dst = binary.LittleEndian.AppendUint64(dst, acc)
+		used := 64 - nb // bits of v that went out with acc
+		acc = 0
+		if used < w {
+			acc = v >> used
+		}
+		nb = nb + w - 64
+	}
+	for ; nb > 0; nb -= min(nb, 8) {
+		dst = append(dst, byte(acc))
+		acc >>= 8
 	}
 	return dst
 }
 
-// readCol reads one column of n values into dst.
-func readCol(p []byte, dst []int64) ([]byte, error) {
+// readPacked reads len(dst) values of w bits (appendPacked) from p and
+// returns the rest.
+func readPacked(p []byte, dst []uint64, w uint) ([]byte, error) {
+	if w > 64 {
+		return nil, errBadGroup
+	}
+	need := (len(dst)*int(w) + 7) / 8
+	if len(p) < need {
+		return nil, errBadGroup
+	}
+	q, rest := p[:need], p[need:]
+	mask := ^uint64(0)
+	if w < 64 {
+		mask = 1<<w - 1
+	}
+	var acc uint64
+	var nb uint // bits held in acc
+	for i := range dst {
+		if nb >= w {
+			dst[i] = acc & mask
+			if w < 64 {
+				acc >>= w
+			} else {
+				acc = 0
+			}
+			nb -= w
+			continue
+		}
+		var next uint64
+		k := min(8, len(q))
+		for j := 0; j < k; j++ {
+			next |= uint64(q[j]) << (8 * j)
+		}
+		q = q[k:]
+		dst[i] = (acc | next<<nb) & mask
+		used := w - nb // bits of next taken
+		acc = 0
+		if used < 64 {
+			acc = next >> used
+		}
+		nb = uint(8*k) - used
+	}
+	return rest, nil
+}
+
+// readCol reads one column of n values into dst (u: scratch).
+func readCol(p []byte, dst []int64, u *[32]uint64) ([]byte, error) {
 	if len(p) < 1 {
 		return nil, errBadGroup
 	}
@@ -143,20 +227,24 @@ func readCol(p []byte, dst []int64) ([]byte, error) {
 		}
 		return p[k:], nil
 	}
-	if mode != colPlain && mode != colDelta {
+	if (mode != colPacked && mode != colPackedDelta) || len(p) < 1 {
 		return nil, errBadGroup
 	}
+	p, err := readPacked(p[1:], u[:len(dst)], uint(p[0]))
+	if err != nil {
+		return nil, err
+	}
 	prev := int64(0)
-	for i := range dst {
-		v, k := varint(p)
-		if k <= 0 {
-			return nil, errBadGroup
+	for i, x := range u[:len(dst)] {
+		if mode == colPacked {
+			if x > math.MaxInt64 {
+				return nil, errBadGroup
+			}
+			dst[i] = int64(x)
+			continue
 		}
-		p = p[k:]
-		if mode == colDelta {
-			v += prev
-		}
-		dst[i], prev = v, v
+		prev += int64(x>>1) ^ -int64(x&1) // zigzag
+		dst[i] = prev
 	}
 	return p, nil
 }
@@ -181,10 +269,11 @@ func walkGroupCol(res Resolution, start int64, v []byte, statsOnly bool, row *Ro
 		return errBadGroup
 	}
 	var c groupCols
+	var u [32]uint64
 	p := v[2+nb:]
 	for k := range c {
 		var err error
-		if p, err = readCol(p, c[k][:n]); err != nil {
+		if p, err = readCol(p, c[k][:n], &u); err != nil {
 			return err
 		}
 	}

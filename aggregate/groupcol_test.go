@@ -208,3 +208,45 @@ func TestMomentsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestPackedRoundTrip: values of every width 0–64 (the widest value of
+// each run at exactly that width), runs of 1–32, read back exactly, with the
+// bytes ⌈n·w/8⌉ and the rest of the input left; a short input is an error.
+func TestPackedRoundTrip(t *testing.T) {
+	rnd := rand.New(rand.NewSource(3))
+	var got [32]uint64
+	for w := uint(0); w <= 64; w++ {
+		for n := 1; n <= 32; n++ {
+			vals := make([]uint64, n)
+			for i := range vals {
+				if w > 0 {
+					vals[i] = rnd.Uint64() >> (64 - w)
+				}
+			}
+			if w > 0 {
+				vals[rnd.Intn(n)] |= 1 << (w - 1)
+			}
+			b := appendPacked([]byte{0xAA}, vals, w)
+			if want := 1 + (n*int(w)+7)/8; len(b) != want {
+				t.Fatalf("w=%d n=%d: %d bytes, want %d", w, n, len(b), want)
+			}
+			rest, err := readPacked(append(b[1:], 0x55), got[:n], w)
+			if err != nil || len(rest) != 1 || rest[0] != 0x55 {
+				t.Fatalf("w=%d n=%d: %v, rest %x", w, n, err, rest)
+			}
+			for i := range vals {
+				if got[i] != vals[i] {
+					t.Fatalf("w=%d n=%d value %d: %x, want %x", w, n, i, got[i], vals[i])
+				}
+			}
+			if w > 0 {
+				if _, err := readPacked(b[1:len(b)-1], got[:n], w); err == nil {
+					t.Fatalf("w=%d n=%d: short input accepted", w, n)
+				}
+			}
+		}
+	}
+	if _, err := readPacked(make([]byte, 100), got[:1], 65); err == nil {
+		t.Fatal("width 65 accepted")
+	}
+}
