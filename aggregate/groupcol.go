@@ -112,28 +112,36 @@ var colModes = [colN]byte{colPacked, colPacked, colPackedDelta, colPackedDelta, 
 // appendCol appends one column: one value when all are equal, else in mode
 // (a packed column with a negative value is written as deltas instead).
 func appendCol(dst []byte, vals []int64, mode byte, scratch *[32]uint64) []byte {
-	same, neg := true, false
-	for _, v := range vals {
-		same = same && v == vals[0]
-		neg = neg || v < 0
-	}
-	if same {
-		return binary.AppendVarint(append(dst, colConst), vals[0])
-	}
-	if neg {
-		mode = colPackedDelta
-	}
 	u := scratch[:len(vals)]
-	var all uint64
+	v0 := vals[0]
+	var diff, all uint64
+	if mode == colPacked {
+		neg := int64(0)
+		for i, v := range vals {
+			u[i] = uint64(v)
+			all |= u[i]
+			diff |= uint64(v ^ v0)
+			neg |= v
+		}
+		if diff == 0 {
+			return binary.AppendVarint(append(dst, colConst), v0)
+		}
+		if neg >= 0 {
+			w := uint(bits.Len64(all))
+			return appendPacked(append(dst, colPacked, byte(w)), u, w)
+		}
+		mode, all = colPackedDelta, 0
+	}
 	prev := int64(0)
 	for i, v := range vals {
-		if mode == colPackedDelta {
-			v, prev = v-prev, v
-			u[i] = uint64(v<<1) ^ uint64(v>>63) // zigzag
-		} else {
-			u[i] = uint64(v)
-		}
+		d := v - prev
+		prev = v
+		u[i] = uint64(d<<1) ^ uint64(d>>63) // zigzag
 		all |= u[i]
+		diff |= uint64(v ^ v0)
+	}
+	if diff == 0 {
+		return binary.AppendVarint(append(dst, colConst), v0)
 	}
 	w := uint(bits.Len64(all))
 	return appendPacked(append(dst, mode, byte(w)), u, w)
