@@ -172,7 +172,7 @@ func (db *DB) flushLocked() error {
 			c := f.c
 			frozenBytes += chunkSampleBytes*int64(c.len()) + int64(len(c.strs))
 			mants = mants[:0]
-			mantOK, scale := f.s.typ == Float, 0
+			mantOK, scale := f.s.typ == Float && db.obs != nil, 0 // only the observer reads them
 			for i, r := range splitChunk(c, f.s.typ, db.opts.MaxBlockSamples) {
 				ts := c.ts[r[0]:r[1]]
 				buf = appendBlock(buf[:0], f.s.typ, ts, c.nums[r[0]:r[1]], c.strs, sc)
