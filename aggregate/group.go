@@ -259,8 +259,7 @@ func foldExact(start int64, ts []int64, nums []uint64, mants []int64, e int) (Ro
 	if !r.setMomFloats() {
 		return Row{}, false
 	}
-	p := pow10[e] // |m| ≤ 2^31, e ≤ 15: DecimalToFloat's division
-	r.Min, r.Max, r.First, r.Last = float64(lo)/p, float64(hi)/p, float64(m0)/p, float64(mn)/p
+	r.Min, r.Max, r.First, r.Last = decFloat(lo, e), decFloat(hi, e), decFloat(m0, e), decFloat(mn, e)
 	return r, true
 }
 

@@ -4,18 +4,17 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
-
-	"github.com/tsgate/tsgate/tsdb"
 )
 
 // Columnar group (version 2, docs/format/aggregate.md): the rows of a group
 // whose values are all decimals at one exponent, column by column — a
 // column of counts, one of first-timestamp offsets, … — each column stored
 // as one value when all are equal, else bit-packed at the width of its
-// largest value (values themselves, or deltas from the previous row). Neighbouring windows of a series look alike
-// (counts equal, offsets and values close), so a sensor's quarter row takes
-// ≈ 12 bytes where the row-by-row form (version 1) takes ≈ 25; the variance
-// is the exact integer D = n·Σm² − (Σm)² instead of an 8-byte float.
+// largest value (values themselves, or deltas from the previous row).
+// Neighbouring windows of a series look alike (counts equal, offsets and
+// values close), so a sensor's quarter row takes ≈ 11 bytes where the
+// row-by-row form (version 1) takes ≈ 25; the variance is the exact integer
+// D = n·Σm² − (Σm)² instead of an 8-byte float.
 const groupVerCol = 2
 
 // Column modes (the writer picks one per column: colModes).
@@ -314,18 +313,18 @@ func walkGroupCol(res Resolution, start int64, v []byte, statsOnly bool, row *Ro
 		}
 		ws := start + int64(i)*step
 		*row = Row{Start: ws, Count: uint64(count), FirstTs: ws + ft, LastTs: ws + ft + span}
-		row.Sum = tsdb.DecimalToFloat(s, int16(-e))
+		row.Sum = decFloat(s, e)
 		row.Mean = row.Sum / float64(count)
 		row.M2 = momM2(uint64(d), uint64(count), e)
 		if count == 1 || !statsOnly {
-			row.Min = tsdb.DecimalToFloat(m0, int16(-e))
+			row.Min = decFloat(m0, e)
 		}
 		if count == 1 {
 			row.Max, row.First, row.Last, row.Mean = row.Min, row.Min, row.Min, row.Min
 		} else if !statsOnly {
-			row.Max = tsdb.DecimalToFloat(m0+dmax, int16(-e))
-			row.First = tsdb.DecimalToFloat(m0+dfirst, int16(-e))
-			row.Last = tsdb.DecimalToFloat(m0+dlast, int16(-e))
+			row.Max = decFloat(m0+dmax, e)
+			row.First = decFloat(m0+dfirst, e)
+			row.Last = decFloat(m0+dlast, e)
 		}
 		if err := fn(row); err != nil {
 			return err

@@ -10,7 +10,7 @@ import (
 // Exact decimal moments. Sensor values are decimals with few digits
 // (21.37, 48.5, 230): a row whose values are all m × 10^−e at one exponent
 // (0 ≤ e ≤ 15, |m| ≤ maxMomMant) keeps Σm and Σm² as integers beside its
-// float fields. They add exactly, so the columnar group (group.go) stores
+// float fields. They add exactly, so the columnar group (groupcol.go) stores
 // the variance as the integer D = n·Σm² − (Σm)² (= n² × variance in
 // mantissa units: a few bytes) instead of an 8-byte float M2, and the sum as
 // an integer — both exact, where the float fields carry rounding.
@@ -117,14 +117,19 @@ func (r *Row) setMomFloats() bool {
 		return false
 	}
 	e := int(r.de - 1)
-	if r.ms > -(1<<53) && r.ms < 1<<53 {
-		r.Sum = float64(r.ms) / pow10[e] // DecimalToFloat's division, inlined
-	} else {
-		r.Sum = tsdb.DecimalToFloat(r.ms, int16(-e))
-	}
+	r.Sum = decFloat(r.ms, e)
 	r.Mean = r.Sum / float64(r.Count)
 	r.M2 = momM2(d, r.Count, e)
 	return true
+}
+
+// decFloat is tsdb.DecimalToFloat(m, −e) with its common case — |m| < 2^53,
+// one correctly rounded division — small enough to inline.
+func decFloat(m int64, e int) float64 {
+	if m > -(1<<53) && m < 1<<53 {
+		return float64(m) / pow10[e]
+	}
+	return tsdb.DecimalToFloat(m, int16(-e))
 }
 
 func absInt64(x int64) int64 {
