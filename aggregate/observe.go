@@ -85,7 +85,7 @@ func (r *Rollups) setDay(pb *pebble.Batch, id uint32, d int64, quarters []Row, c
 	fs := &r.fl
 	for _, set := range fs.levels(quarters) {
 		if clear {
-			if err := pb.DeleteRange(groupKey(set.res, id, d, 0), groupKey(set.res, id, d+dayMs, 0), nil); err != nil {
+			if err := r.deleteGroups(pb, set.res, id, d, d+dayMs); err != nil {
 				return err
 			}
 		}
@@ -166,7 +166,7 @@ func (r *Rollups) ObserveDelete(d *tsdb.DeleteView) error {
 	pb := d.Batch
 	if d.Whole || (d.Type != tsdb.Float && d.Type != tsdb.Int) {
 		for _, res := range allResolutions {
-			if err := pb.DeleteRange(objectLo(res, d.ID), objectHi(res, d.ID), nil); err != nil {
+			if err := r.deleteGroups(pb, res, d.ID, 0, maxStart+1); err != nil {
 				return err
 			}
 		}
@@ -188,7 +188,7 @@ func (r *Rollups) ObserveDelete(d *tsdb.DeleteView) error {
 	fs := &r.fl
 	if first <= last {
 		for _, res := range allResolutions { // groups divide days
-			if err := pb.DeleteRange(groupKey(res, d.ID, first, 0), groupKey(res, d.ID, last+dayMs, 0), nil); err != nil {
+			if err := r.deleteGroups(pb, res, d.ID, first, last+dayMs); err != nil {
 				return err
 			}
 		}
@@ -251,8 +251,19 @@ func (r *Rollups) rebuildLocked(ctx context.Context, progress func(done, total i
 	})
 	pb := r.pdb.NewBatch()
 	defer func() { pb.Close() }()
-	if err := pb.DeleteRange(keyspaceLo, keyspaceHi, nil); err != nil {
+	// The keys there are, not the whole keyspace: a range deletion stays
+	// in the memtable and then L0 until compacted away, and any flush table
+	// it overlaps is placed in L0 instead of the bottom level (a new
+	// keyspace's rebuild deleted [r, s) and sent every rollup table of
+	// the next flushes to L0; TestFlushTablesPerEpoch).
+	lo, hi, err := r.keyspaceSpan()
+	if err != nil {
 		return err
+	}
+	if lo != nil {
+		if err := pb.DeleteRange(lo, hi, nil); err != nil {
+			return err
+		}
 	}
 	commit := func() error {
 		err := r.db.ApplyDerived(pb)
@@ -312,6 +323,26 @@ func (r *Rollups) rebuildLocked(ctx context.Context, progress func(done, total i
 	}
 	r.m.rebuilds.Inc()
 	return commit()
+}
+
+// keyspaceSpan returns the smallest range [lo, hi) holding every key of
+// the rollup keyspace (nil when it is empty).
+func (r *Rollups) keyspaceSpan() (lo, hi []byte, err error) {
+	it, err := r.pdb.NewIter(&pebble.IterOptions{LowerBound: keyspaceLo, UpperBound: keyspaceHi})
+	if err != nil {
+		return nil, nil, err
+	}
+	if it.First() {
+		lo = append([]byte(nil), it.Key()...)
+		if it.Last() {
+			hi = append(append([]byte(nil), it.Key()...), 0) // the key's immediate successor
+		}
+	}
+	if err := it.Error(); err != nil {
+		_ = it.Close()
+		return nil, nil, err
+	}
+	return lo, hi, it.Close()
 }
 
 // CorruptionError reports a rollup group that cannot be decoded.

@@ -203,7 +203,7 @@ func TestProperty(t *testing.T) {
 		t.Fatal(err)
 	}
 	for it.First(); it.Valid(); it.Next() {
-		if _, _, _, ok := parseGroupKey(it.Key()); ok && len(it.Value()) > 0 {
+		if _, _, _, _, ok := parseGroupKey(it.Key()); ok && len(it.Value()) > 0 {
 			forms[it.Value()[0]]++
 		}
 	}

@@ -171,10 +171,10 @@ func (r *Rollups) readObject(sc *readScratch, id uint32, res Resolution, from, t
 		}
 	}
 	m := merger{r: r, id: id, res: res, hr: sc.hr, dirty: sc.dirty, fn: fn}
-	// Stored rows, merged with the head's.
-	if h.StoredMax >= from {
-		sc.lo = appendGroupKey(sc.lo[:0], res, id, res.groupStart(from), 0)
-		sc.hi = appendGroupKey(sc.hi[:0], res, id, res.groupStart(to)+1, 0)
+	// Stored rows, merged with the head's: windows up to the stored
+	// maximum, epoch by epoch.
+	if stored := min(to, h.StoredMax); stored >= from {
+		gLo, gHi := res.groupStart(from), res.groupStart(stored)
 		it := sc.it
 		emit := func(row *Row) error { // one closure per object, not per key
 			if row.Start < from || row.Start > to {
@@ -182,30 +182,46 @@ func (r *Rollups) readObject(sc *readScratch, id uint32, res Resolution, from, t
 			}
 			return m.stored(row)
 		}
-		for valid := it.SeekGE(sc.lo); valid; valid = it.Next() {
-			k := it.Key()
-			if string(k) >= string(sc.hi) {
-				break
+		for e, e1 := uint64(res.epochOf(gLo)), uint64(res.epochOf(gHi)); e <= e1; {
+			es := res.epochStart(uint32(e))
+			sc.lo = appendEpochKey(sc.lo[:0], res, uint32(e), id, max(gLo, es), 0)
+			sc.hi = appendEpochKey(sc.hi[:0], res, uint32(e), id, min(gHi+1, es+res.epochSpan()), 0)
+			next := e + 1
+			valid := it.SeekGE(sc.lo)
+			for ; valid; valid = it.Next() {
+				k := it.Key()
+				if string(k) >= string(sc.hi) {
+					// No key lies between hi and k: the epochs before k's hold
+					// no group of id.
+					if ke, _, _, _, ok := parseGroupKey(k); ok && k[1] == res.kind() && uint64(ke) > next {
+						next = uint64(ke)
+					}
+					break
+				}
+				_, _, gs, _, ok := parseGroupKey(k)
+				if !ok {
+					continue
+				}
+				v, err := it.ValueAndErr()
+				if err != nil {
+					return err
+				}
+				err = walkGroup(res, gs, v, sc.stats, &sc.row, emit)
+				if errors.Is(err, errBadGroup) || errors.Is(err, errBadRow) {
+					return &CorruptionError{Key: append([]byte(nil), k...),
+						Err: fmt.Errorf("object %d, group of %s from %s: %w", id, res, fmtTs(gs), err)}
+				}
+				if err != nil {
+					return err
+				}
 			}
-			_, gs, _, ok := parseGroupKey(k)
-			if !ok {
-				continue
-			}
-			v, err := it.ValueAndErr()
-			if err != nil {
+			if err := it.Error(); err != nil {
 				return err
 			}
-			err = walkGroup(res, gs, v, sc.stats, &sc.row, emit)
-			if errors.Is(err, errBadGroup) || errors.Is(err, errBadRow) {
-				return &CorruptionError{Key: append([]byte(nil), k...),
-					Err: fmt.Errorf("object %d, group of %s from %s: %w", id, res, fmtTs(gs), err)}
+			if !valid {
+				break // no key after hi at all
 			}
-			if err != nil {
-				return err
-			}
-		}
-		if err := it.Error(); err != nil {
-			return err
+			e = next
 		}
 	}
 	return m.rest()

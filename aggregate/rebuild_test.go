@@ -2,8 +2,10 @@ package aggregate
 
 import (
 	"bytes"
+	"encoding/binary"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand"
 	"strings"
 	"testing"
@@ -100,9 +102,11 @@ func TestRebuild(t *testing.T) {
 		t.Errorf("progress %v", calls)
 	}
 	checkRows(t, r, m, ids, "after Rebuild")
-	it, _ := pdb.NewIter(&pebble.IterOptions{LowerBound: objectLo(Days, 77), UpperBound: objectHi(Days, 77)})
-	if it.First() {
-		t.Error("rows of an object without a series survived Rebuild")
+	it, _ := pdb.NewIter(&pebble.IterOptions{LowerBound: keyspaceLo, UpperBound: keyspaceHi})
+	for it.First(); it.Valid(); it.Next() {
+		if _, id, _, _, ok := parseGroupKey(it.Key()); ok && id == 77 {
+			t.Error("rows of an object without a series survived Rebuild")
+		}
 	}
 	it.Close()
 }
@@ -154,11 +158,27 @@ func TestMetricsRegistered(t *testing.T) {
 	}
 }
 
-// TestOpenUpgradesRowGroupsInPlace: a store written at rollup format 2
-// (row-by-row groups only) opens without a rebuild — its groups are read as
-// they are — and is marked 3; the rows stay equal to a recomputation, with
-// flushes after the upgrade writing columnar groups beside the old ones.
-func TestOpenUpgradesRowGroupsInPlace(t *testing.T) {
+// TestOpenUpgradesInPlace: a store written at rollup format 2 (row-by-row
+// groups only, keys without epoch) or 3 (columnar groups, keys without
+// epoch) opens without a rebuild: its keys are rewritten with their epoch,
+// its groups are read as they are, and it is marked with the current
+// format; the rows stay equal to a recomputation, with flushes after the
+// upgrade writing columnar groups beside the old ones.
+func TestOpenUpgradesInPlace(t *testing.T) {
+	for _, ver := range []byte{rowGroupsVer, epochKeysVer - 1} {
+		t.Run(fmt.Sprintf("version %d", ver), func(t *testing.T) { testOpenUpgrades(t, ver) })
+	}
+}
+
+// oldGroupKey is a group key as versions before epochKeysVer wrote it.
+func oldGroupKey(res Resolution, id uint32, start int64, gen uint64) []byte {
+	k := []byte{prefix, res.kind()}
+	k = binary.BigEndian.AppendUint32(k, id)
+	k = binary.BigEndian.AppendUint64(k, uint64(start))
+	return binary.BigEndian.AppendUint64(k, gen)
+}
+
+func testOpenUpgrades(t *testing.T, ver byte) {
 	dir := t.TempDir()
 	db := openDB(t, dir)
 	ids := []uint32{1, 2, 3}
@@ -166,13 +186,14 @@ func TestOpenUpgradesRowGroupsInPlace(t *testing.T) {
 	r := openRollups(t, db, Options{})
 	m := model{}
 	base := ms("2026-04-01T00:00:00Z")
-	// appendFlush appends minutes [from, to) of every series (values
-	// k%mod / div) through r and flushes.
+	// appendFlush appends samples [from, to) of every series, 20 minutes
+	// apart (values k%mod / div), through r and flushes: 300 samples span
+	// four days, many quarter epochs.
 	appendFlush := func(r *Rollups, db *tsdb.DB, from, to, mod int, div float64) {
 		var b tsdb.Batch
 		for _, id := range ids {
 			for k := from; k < to; k++ {
-				ts, v := base+int64(k)*60_000, float64(k%mod)/div
+				ts, v := base+int64(k)*20*60_000, float64(k%mod)/div
 				b.AddFloat(id, ts, v)
 				m.put(id, ts, v)
 			}
@@ -185,8 +206,8 @@ func TestOpenUpgradesRowGroupsInPlace(t *testing.T) {
 		}
 	}
 	appendFlush(r, db, 0, 200, 37, 4)
-	// Rewrite the groups row by row, as version 2 wrote them, and mark the
-	// keyspace 2.
+	// Rewrite the groups as that version wrote them (keys without epoch;
+	// row by row for version 2), and mark the keyspace.
 	pdb := db.Pebble()
 	it, err := pdb.NewIter(&pebble.IterOptions{LowerBound: []byte{prefix, 'd'}, UpperBound: []byte{prefix, 'r'}})
 	if err != nil {
@@ -195,21 +216,28 @@ func TestOpenUpgradesRowGroupsInPlace(t *testing.T) {
 	pb := pdb.NewBatch()
 	rewritten, columnar := 0, 0
 	for it.First(); it.Valid(); it.Next() {
-		_, start, _, ok := parseGroupKey(it.Key())
+		_, id, start, gen, ok := parseGroupKey(it.Key())
 		if !ok {
 			continue
 		}
 		if it.Value()[0] == groupVerCol {
 			columnar++
 		}
-		res := map[byte]Resolution{'q': Quarters, 'h': Hours, 'd': Days}[it.Key()[1]]
-		var g group
-		g.reset(res, start)
-		var row Row
-		if err := walkGroup(res, start, it.Value(), false, &row, func(r *Row) error { g.set(r); return nil }); err != nil {
+		res, _ := resOfKind(it.Key()[1])
+		v := append([]byte(nil), it.Value()...)
+		if ver == rowGroupsVer {
+			var g group
+			g.reset(res, start)
+			var row Row
+			if err := walkGroup(res, start, v, false, &row, func(r *Row) error { g.set(r); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			v = appendRowGroup(nil, &g)
+		}
+		if err := pb.Delete(append([]byte(nil), it.Key()...), nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := pb.Set(append([]byte(nil), it.Key()...), appendRowGroup(nil, &g), nil); err != nil {
+		if err := pb.Set(oldGroupKey(res, id, start, gen), v, nil); err != nil {
 			t.Fatal(err)
 		}
 		rewritten++
@@ -220,7 +248,7 @@ func TestOpenUpgradesRowGroupsInPlace(t *testing.T) {
 	if columnar == 0 || columnar < rewritten/2 { // day fragments of one or two rows stay row by row
 		t.Fatalf("%d groups flushed, %d columnar", rewritten, columnar)
 	}
-	if err := pb.Set(versionKey, []byte{rowGroupsVer}, nil); err != nil {
+	if err := pb.Set(versionKey, []byte{ver}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := pb.Commit(pebble.Sync); err != nil {
@@ -234,12 +262,29 @@ func TestOpenUpgradesRowGroupsInPlace(t *testing.T) {
 	r = openRollups(t, db, Options{})
 	defer r.Close()
 	if n := r.m.rebuilds.Get(); n != 0 {
-		t.Fatalf("%d rebuilds at Open of a version 2 store", n)
+		t.Fatalf("%d rebuilds at Open of a version %d store", n, ver)
 	}
-	if ver, _, err := r.readMarkers(); err != nil || ver != formatVer {
-		t.Fatalf("version %d (%v), want %d", ver, err, formatVer)
+	if v, _, err := r.readMarkers(); err != nil || v != formatVer {
+		t.Fatalf("version %d (%v), want %d", v, err, formatVer)
 	}
-	checkRows(t, r, m, ids, "version 2 groups")
+	keys, old := 0, 0
+	it, err = db.Pebble().NewIter(&pebble.IterOptions{LowerBound: []byte{prefix, 'd'}, UpperBound: []byte{prefix, 'r'}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for it.First(); it.Valid(); it.Next() {
+		switch len(it.Key()) {
+		case groupKeyLen:
+			keys++
+		case oldKeyLen:
+			old++
+		}
+	}
+	it.Close()
+	if keys != rewritten || old != 0 {
+		t.Fatalf("after the upgrade: %d group keys (want %d), %d without epoch", keys, rewritten, old)
+	}
+	checkRows(t, r, m, ids, fmt.Sprintf("version %d groups", ver))
 	appendFlush(r, db, 200, 300, 41, 8)
-	checkRows(t, r, m, ids, "version 2 and columnar groups")
+	checkRows(t, r, m, ids, fmt.Sprintf("version %d and columnar groups", ver))
 }

@@ -66,13 +66,20 @@ func Open(db *tsdb.DB, opts Options) (*Rollups, error) {
 			return fmt.Errorf("%w: rollup keyspace has version %d, this build reads %d", ErrNewerFormat, ver, formatVer)
 		case ver == 0:
 			why = "new rollup keyspace"
-		case ver == rowGroupsVer && stored == gen:
-			// Version 2 differs in the columnar groups written from
-			// version 3 on only: its row-by-row groups are read as they are.
+		case ver >= rowGroupsVer && ver < epochKeysVer && stored == gen:
+			// Versions 2 and 3 differ in their keys (no epoch) and, for 2, in
+			// the columnar groups written from version 3 on only (its
+			// row-by-row groups are read as they are): the keys are rewritten.
+			t0 := opts.Now()
+			n, err := r.addEpochs()
+			if err != nil {
+				return fmt.Errorf("aggregate: cannot upgrade rollup keys: %w", err)
+			}
 			if err := r.pdb.Set(versionKey, []byte{formatVer}, pebble.Sync); err != nil {
 				return fmt.Errorf("aggregate: cannot write rollup format version: %w", err)
 			}
-			r.log.Info("aggregate: rollup format upgraded in place", "from", ver, "to", formatVer)
+			r.log.Info("aggregate: rollup format upgraded in place", "from", ver, "to", formatVer,
+				"groups", n, "duration", opts.Now().Sub(t0))
 			return nil
 		case ver < formatVer:
 			why = fmt.Sprintf("rollup format %d upgraded to %d", ver, formatVer)
@@ -94,6 +101,60 @@ func Open(db *tsdb.DB, opts Options) (*Rollups, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// addEpochs rewrites the group keys of versions before epochKeysVer
+// (prefix, kind, id, start, gen) with their epoch, values unchanged, and
+// returns how many it rewrote. Each batch sets new keys and deletes the old
+// ones it replaces, so a crash midway leaves both kinds, told apart by
+// length, and the next Open finishes the work.
+func (r *Rollups) addEpochs() (int, error) {
+	it, err := r.pdb.NewIter(&pebble.IterOptions{LowerBound: keyspaceLo, UpperBound: keyspaceHi})
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	pb := r.pdb.NewBatch()
+	defer func() { pb.Close() }()
+	n := 0
+	var key []byte
+	for valid := it.First(); valid; valid = it.Next() {
+		k := it.Key()
+		if len(k) != oldKeyLen {
+			continue // version, generation, or a key rewritten before a crash
+		}
+		res, ok := resOfKind(k[1])
+		if !ok {
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return n, err
+		}
+		id, start, gen := binary.BigEndian.Uint32(k[2:]), int64(binary.BigEndian.Uint64(k[6:])), binary.BigEndian.Uint64(k[14:])
+		if start < 0 || start > maxStart {
+			return n, &CorruptionError{Key: append([]byte(nil), k...), Err: fmt.Errorf("group start %d out of range", start)}
+		}
+		key = appendGroupKey(key[:0], res, id, start, gen)
+		if err := pb.Set(key, v, nil); err != nil {
+			return n, err
+		}
+		if err := pb.Delete(k, nil); err != nil {
+			return n, err
+		}
+		n++
+		if pb.Len() >= 4<<20 {
+			if err := pb.Commit(pebble.Sync); err != nil {
+				return n, err
+			}
+			pb.Close()
+			pb = r.pdb.NewBatch()
+		}
+	}
+	if err := it.Error(); err != nil {
+		return n, err
+	}
+	return n, pb.Commit(pebble.Sync)
 }
 
 // readMarkers reads the keyspace version (0: absent) and the generation.

@@ -141,6 +141,11 @@ func open(dir string, opts Options, lock *pebble.Lock) (*DB, error) {
 		L0StopWritesThreshold:       1000,
 		LBaseMaxBytes:               256 << 20,
 	}
+	// A flush's table that overlaps an existing table's bounds but none of
+	// its keys (a rollup epoch no flush touched, decision 0016) splits that
+	// table into two virtual ones and goes to the bottom level, instead of
+	// L0 and a compaction that rewrites both.
+	po.Experimental.IngestSplit = func() bool { return true }
 	if !desc.Exists {
 		// New stores start at the newest Pebble format; existing stores keep
 		// theirs (Open never ratchets, so a refused store stays as it was).

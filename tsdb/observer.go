@@ -31,6 +31,19 @@ type RowsObserver interface {
 	ObserveDelete(d *DeleteView) error
 }
 
+// TablePartitioner is an optional interface of a RowsObserver: a flush
+// writes its batch as sstables (decision 0014), one per part, and Pebble
+// places each table at the deepest level where it overlaps nothing. Keys
+// the observer partitions by time (a table per epoch) then land in the
+// bottom level when their epoch is new, instead of going through L0 with
+// every other key of the flush and being rewritten by compactions.
+type TablePartitioner interface {
+	// TablePart returns the length of key's part: a prefix of key (at least
+	// one byte) shared by every key of its table. The parts of all keys must
+	// be prefix-free: no part may be a prefix of another.
+	TablePart(key []byte) int
+}
+
 // FlushView is one flush as a RowsObserver sees it.
 type FlushView struct {
 	// Batch is the flush's Pebble batch (blocks, stats, WAL deletion).

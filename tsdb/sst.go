@@ -48,8 +48,8 @@ type sstScratch struct {
 // same meaning as applying pb: keys sorted, the last op of a key wins, and a
 // range deletion removes the keys set before it in the batch (in an ingested
 // table all keys share one sequence number, so a range deletion would not
-// shadow them: they are left out instead). One table per first key byte
-// (tsdb's and aggregate's prefixes), so that one ingestion's tables are as
+// shadow them: they are left out instead). One table per part (first key
+// byte, or the observer's TablePartitioner), so that one ingestion's tables are as
 // narrow as the keys they hold: Pebble makes an ingestion whose table
 // overlaps keys in the memtable wait for a memtable flush (~1 s here, with
 // the commit pipeline held), and the catalog's and acl's keys sort between
@@ -81,23 +81,28 @@ func (db *DB) writeBatchSST(pb *pebble.Batch, dir string, sc *sstScratch) ([]str
 	}
 	ops := sc.sortOps()
 	dels := sc.fragmentDels(ops)
-	// The parts: first key bytes, ascending; one part for all when a range
-	// deletion spans two (the tables must not overlap).
-	var parts []byte
+	part := db.tablePart
+	// The parts, ascending; one part for all when a range deletion spans two
+	// (the tables must not overlap).
+	var parts [][]byte
 	split := true
 	for _, d := range dels {
-		if len(d.end) == 0 || d.end[0] != d.start[0] {
+		if p := part(d.start); !bytes.HasPrefix(d.end, p) {
 			split = false
 		}
 	}
 	for _, o := range ops {
-		if !o.drop && (len(parts) == 0 || parts[len(parts)-1] != o.key[0]) {
-			parts = append(parts, o.key[0])
+		if o.drop {
+			continue
+		}
+		if p := part(o.key); len(parts) == 0 || !bytes.Equal(parts[len(parts)-1], p) {
+			parts = append(parts, p)
 		}
 	}
 	for _, d := range dels {
-		if i, found := slices.BinarySearch(parts, d.start[0]); !found {
-			parts = slices.Insert(parts, i, d.start[0])
+		p := part(d.start)
+		if i, found := slices.BinarySearchFunc(parts, p, bytes.Compare); !found {
+			parts = slices.Insert(parts, i, p)
 		}
 	}
 	if len(parts) == 0 {
@@ -109,18 +114,18 @@ func (db *DB) writeBatchSST(pb *pebble.Batch, dir string, sc *sstScratch) ([]str
 	}
 	var paths []string
 	oi, di := 0, 0
-	for _, part := range parts {
-		path := filepath.Join(dir, fmt.Sprintf("flush-%02x.sst", part))
+	for n, p := range parts {
+		path := filepath.Join(dir, fmt.Sprintf("flush-%04d.sst", n))
 		paths = append(paths, path)
-		for oi < len(ops) && ops[oi].key[0] < part { // dropped ops of a part without a table
+		for oi < len(ops) && bytes.Compare(ops[oi].key, p) < 0 { // dropped ops of a part without a table
 			oi++
 		}
 		end := oi
-		for end < len(ops) && ops[end].key[0] == part {
+		for end < len(ops) && bytes.HasPrefix(ops[end].key, p) {
 			end++
 		}
 		dend := di
-		for dend < len(dels) && dels[dend].start[0] == part {
+		for dend < len(dels) && bytes.HasPrefix(dels[dend].start, p) {
 			dend++
 		}
 		if err := db.writeSST(path, ops[oi:end], dels[di:dend]); err != nil {
@@ -129,6 +134,18 @@ func (db *DB) writeBatchSST(pb *pebble.Batch, dir string, sc *sstScratch) ([]str
 		oi, di = end, dend
 	}
 	return paths, nil
+}
+
+// tablePart returns key's table part (TablePartitioner): the
+// observer's for its keys, else the first byte (tsdb's and aggregate's
+// prefixes).
+func (db *DB) tablePart(key []byte) []byte {
+	if tp, ok := db.obs.(TablePartitioner); ok {
+		if n := tp.TablePart(key); n >= 1 && n <= len(key) {
+			return key[:n]
+		}
+	}
+	return key[:1]
 }
 
 // writeSST writes one table of sorted ops and disjoint, sorted deletions.
