@@ -135,6 +135,39 @@ func BenchmarkRowsDays1000x30d(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/query")
 }
 
+// BenchmarkRowsHours1000x30d: hour rows (mean) of 1000 objects over 30
+// days (720 000 rows), the read behind the query issue's 1000 × 30 d hourly
+// mean; samples every 15 minutes. One op = one Rows call.
+func BenchmarkRowsHours1000x30d(b *testing.B) {
+	db := openDB(b, b.TempDir())
+	defer db.Close()
+	r := openRollups(b, db, Options{})
+	defer r.Close()
+	start := seedFlushed(b, db, 1000, 30, quarterMs)
+	ids := make([]uint32, 1000)
+	for i := range ids {
+		ids[i] = uint32(i + 1)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var sum float64
+	n := 0
+	for i := 0; i < b.N; i++ {
+		n = 0
+		if err := r.Rows(context.Background(), ids, Hours, start, start+30*dayMs-1, func(_ uint32, row *Row) error {
+			sum += row.Mean
+			n++
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if n != 1000*30*24 {
+		b.Fatalf("%d rows", n)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/query")
+}
+
 // BenchmarkAppendPaired measures what rollups cost ingest: durable appends
 // of 5000-sample batches of the standard dataset (10 000 objects, 4
 // appenders) into two stores, one bare and one with Rollups attached, in

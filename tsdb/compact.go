@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -37,6 +38,12 @@ func (db *DB) Compact(ctx context.Context) error {
 		if did {
 			merged++
 		}
+	}
+	db.flushMu.Lock()
+	err := db.ingestMergesLocked()
+	db.flushMu.Unlock()
+	if err != nil {
+		return err
 	}
 	if err := db.pdb.Compact(ctx, []byte{0x00}, []byte{0xff, 0xff}, true); err != nil {
 		return fmt.Errorf("tsdb: cannot compact Pebble in %s: %w", db.dir, err)
@@ -196,8 +203,19 @@ func (db *DB) mergeBlocksLocked(s *series, lo, hi int64, keys [][]byte) error {
 	if err := mit.Close(); err != nil {
 		return err
 	}
-	pb := db.pdb.NewBatch()
-	defer pb.Close()
+	if db.merges.ids[id] {
+		// Its earlier merge is not ingested: the blocks read above are stale.
+		if err := db.ingestMergesLocked(); err != nil {
+			return err
+		}
+		return db.mergeBlocksLocked(s, lo, hi, keys)
+	}
+	pb := db.merges.pb
+	if pb == nil {
+		pb = db.pdb.NewBatch()
+		db.merges.pb, db.merges.ids = pb, map[uint32]bool{}
+	}
+	db.merges.ids[id] = true
 	for _, k := range keys {
 		_ = pb.Delete(k, nil)
 	}
@@ -213,12 +231,53 @@ func (db *DB) mergeBlocksLocked(s *series, lo, hi int64, keys [][]byte) error {
 		_ = pb.Set(key, buf, nil)
 	}
 	_ = pb.Set(metaSeqKey, binary.BigEndian.AppendUint64(nil, db.seq.Load()), nil)
-	err = pb.Commit(pebble.Sync)
-	db.dirtyMem.Store(true) // after the commit: a flush in between only flushes the memtable twice
-	if err != nil {
-		return fmt.Errorf("tsdb: cannot compact object %d: %w", id, err)
+	db.merges.blocks += int64(len(ranges) - len(keys))
+	if pb.Len() >= mergeIngestBytes {
+		return db.ingestMergesLocked()
 	}
-	db.blocks.Add(int64(len(ranges) - len(keys)))
+	return nil
+}
+
+// mergeIngestBytes is the size at which pending block merges are ingested.
+const mergeIngestBytes = 8 << 20
+
+// pendingMerges are block merges not yet in the store: merges are written
+// as ingested sstables, many at a time, like flushes (decision 0014). Each
+// merge committed through the memtable made the next flush flush the
+// memtable first (its 'b' keys would overlap the flush's tables), and with
+// it every WAL record since the last flush: ≈ 6.5 B a sample written to L0
+// and compacted, the largest Pebble cost of a paced ingest. Guarded by
+// flushMu.
+type pendingMerges struct {
+	pb     *pebble.Batch
+	ids    map[uint32]bool // objects merged in pb
+	blocks int64           // block count change
+}
+
+// ingestMergesLocked ingests the pending merges. A merge's content equals
+// the blocks it replaces, so until then readers see the same samples; an
+// error or a crash before it loses only the merging. Caller holds flushMu;
+// every structural operation calls it first (a delete after a pending
+// merge of its object would be undone by it).
+func (db *DB) ingestMergesLocked() error {
+	pb := db.merges.pb
+	if pb == nil {
+		return nil
+	}
+	blocks := db.merges.blocks
+	db.merges = pendingMerges{}
+	defer pb.Close()
+	paths, err := db.writeBatchSST(pb, db.ingestPath(), &db.sst)
+	if err == nil && len(paths) > 0 {
+		err = db.pdb.Ingest(context.Background(), paths)
+	}
+	for _, p := range paths {
+		_ = os.Remove(p) // after an ingestion, Pebble has its own link
+	}
+	if err != nil {
+		return fmt.Errorf("tsdb: cannot write merged blocks: %w", err)
+	}
+	db.blocks.Add(blocks)
 	return nil
 }
 
@@ -238,6 +297,13 @@ func (db *DB) compactLoop() {
 		case j := <-db.compactCh:
 			if _, err := db.compactSeries(j.id, j.lo, j.hi, false); err != nil && !errors.Is(err, ErrClosed) {
 				db.log.Error("tsdb: background compaction failed", "object", j.id, "err", err)
+			}
+			if len(db.compactCh) == 0 { // the queue is drained: write what is merged
+				db.flushMu.Lock()
+				if err := db.ingestMergesLocked(); err != nil && !db.closed.Load() {
+					db.log.Error("tsdb: background compaction failed", "err", err)
+				}
+				db.flushMu.Unlock()
 			}
 		}
 	}

@@ -53,6 +53,61 @@ func TestBackgroundMerges(t *testing.T) {
 	}
 }
 
+// TestMergesKeepWALInMemtable: background block merges are ingested as
+// sstables, not committed through the memtable, so the flushes after them
+// do not have to flush the memtable first — and with it every WAL record
+// appended since the previous flush, which then went to L0 and through
+// compactions (≈ 6.5 B a sample under load).
+func TestMergesKeepWALInMemtable(t *testing.T) {
+	db := openTest(t, t.TempDir(), Options{MaxBlockSamples: 64})
+	defer db.Close()
+	mustCreate(t, db, 1, Int)
+	ctx := context.Background()
+	var b Batch
+	round := 0
+	appendFlush := func() {
+		b.Reset()
+		for i := 0; i < 5; i++ { // 5 < 64/4: a small block each flush
+			b.AddInt(1, int64(round*100+i), int64(round))
+		}
+		round++
+		if err := db.Append(ctx, &b, Reject); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendFlush() // flushes the memtable holding the series' creation
+	memFlushes := db.pdb.Metrics().Flush.Count
+	deadline := time.Now().Add(20 * time.Second)
+	for round < 40 {
+		appendFlush()
+		// Let the merges every 8th small flush queues run before the next
+		// flush.
+		for len(db.compactCh) > 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("background merges did not run")
+			}
+			runtime.Gosched()
+		}
+		db.flushMu.Lock()
+		db.flushMu.Unlock()
+	}
+	for db.blocks.Load() > 8 { // merged: 40 flushes left 40 blocks
+		if time.Now().After(deadline) {
+			t.Fatalf("background merges left %d blocks", db.blocks.Load())
+		}
+		runtime.Gosched()
+	}
+	if n := db.pdb.Metrics().Flush.Count - memFlushes; n != 0 {
+		t.Fatalf("%d memtable flushes during 39 flushes and their merges, want 0", n)
+	}
+	if ts, _ := scanAll(t, db, 1, MinTimestamp, MaxTimestamp); len(ts) != 40*5 {
+		t.Fatalf("%d samples, want %d", len(ts), 40*5)
+	}
+}
+
 // TestLargeStringsSplit: string blocks are cut at maxStringBlockBytes.
 func TestLargeStringsSplit(t *testing.T) {
 	db := openTest(t, t.TempDir(), Options{})

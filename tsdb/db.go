@@ -49,6 +49,7 @@ type DB struct {
 	// flushMu serializes the structural operations: flush, compaction of a
 	// series, DeleteObject, DeleteRange. Appends never take it.
 	flushMu sync.Mutex
+	merges  pendingMerges // guarded by flushMu
 	// flushMu2 guards flushDone, closed and replaced at each flush's end.
 	flushMu2  sync.Mutex
 	flushDone chan struct{}
@@ -269,6 +270,9 @@ func (db *DB) close() error {
 	db.wg.Wait()
 	db.flushMu.Lock() // wait for a running Flush, Compact or delete
 	defer db.flushMu.Unlock()
+	if err := db.ingestMergesLocked(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := db.persistReads(); err != nil {
 		errs = append(errs, err)
 	}

@@ -16,6 +16,9 @@ func (db *DB) DeleteObject(id uint32) error {
 	}
 	db.flushMu.Lock() // blocks cannot change meanwhile
 	defer db.flushMu.Unlock()
+	if err := db.ingestMergesLocked(); err != nil {
+		return err
+	}
 	s, err := db.series(id)
 	if err != nil {
 		return err
@@ -104,6 +107,9 @@ func (db *DB) DeleteRange(id uint32, from, to int64) error {
 	}
 	db.flushMu.Lock() // blocks cannot change meanwhile
 	defer db.flushMu.Unlock()
+	if err := db.ingestMergesLocked(); err != nil {
+		return err
+	}
 	s, err := db.series(id)
 	if err != nil {
 		return err
