@@ -295,6 +295,7 @@ func (db *DB) compactLoop() {
 		case <-db.quit:
 			return
 		case j := <-db.compactCh:
+			db.merging.Store(true)
 			if _, err := db.compactSeries(j.id, j.lo, j.hi, false); err != nil && !errors.Is(err, ErrClosed) {
 				db.log.Error("tsdb: background compaction failed", "object", j.id, "err", err)
 			}
@@ -304,6 +305,7 @@ func (db *DB) compactLoop() {
 					db.log.Error("tsdb: background compaction failed", "err", err)
 				}
 				db.flushMu.Unlock()
+				db.merging.Store(len(db.compactCh) > 0)
 			}
 		}
 	}

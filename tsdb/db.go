@@ -50,6 +50,7 @@ type DB struct {
 	// series, DeleteObject, DeleteRange. Appends never take it.
 	flushMu sync.Mutex
 	merges  pendingMerges // guarded by flushMu
+	merging atomic.Bool   // compactLoop has jobs queued or running (WaitIdle)
 	// flushMu2 guards flushDone, closed and replaced at each flush's end.
 	flushMu2  sync.Mutex
 	flushDone chan struct{}
@@ -227,7 +228,8 @@ func (db *DB) checkFormat() error {
 }
 
 // WaitIdle waits, at most max, until Pebble has run no flush and no
-// compaction for 50 ms (one finishing often schedules the next), and reports
+// compaction, and tsdb no block merge, for 50 ms (one finishing often
+// schedules the next), and reports
 // whether it got there: benchmarks charge a phase with the background work
 // it caused, and size measurements see a settled store.
 func (db *DB) WaitIdle(max time.Duration) bool {
@@ -236,7 +238,7 @@ func (db *DB) WaitIdle(max time.Duration) bool {
 		if !time.Now().Before(deadline) {
 			return false
 		}
-		if m := db.pdb.Metrics(); m.Compact.NumInProgress == 0 && m.Flush.NumInProgress == 0 {
+		if m := db.pdb.Metrics(); m.Compact.NumInProgress == 0 && m.Flush.NumInProgress == 0 && !db.merging.Load() {
 			idle++
 		} else {
 			idle = 0

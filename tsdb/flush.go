@@ -295,6 +295,7 @@ func (db *DB) flushLocked() error {
 		default:
 			continue
 		}
+		db.merging.Store(true)
 		select {
 		case db.compactCh <- job:
 		default: // queue full: Compact() will merge them
