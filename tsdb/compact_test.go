@@ -85,14 +85,12 @@ func TestMergesKeepWALInMemtable(t *testing.T) {
 		appendFlush()
 		// Let the merges every 8th small flush queues run before the next
 		// flush.
-		for len(db.compactCh) > 0 {
+		for db.merging.Load() {
 			if time.Now().After(deadline) {
 				t.Fatal("background merges did not run")
 			}
 			runtime.Gosched()
 		}
-		db.flushMu.Lock()
-		db.flushMu.Unlock()
 	}
 	for db.blocks.Load() > 8 { // merged: 40 flushes left 40 blocks
 		if time.Now().After(deadline) {
