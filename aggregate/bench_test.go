@@ -105,40 +105,16 @@ func BenchmarkRowsHours100x7d(b *testing.B) {
 
 // BenchmarkRowsDays1000x30d: day rows (mean) of 1000 objects over 30 days
 // (30 000 rows). One op = one Rows call.
-func BenchmarkRowsDays1000x30d(b *testing.B) {
-	db := openDB(b, b.TempDir())
-	defer db.Close()
-	r := openRollups(b, db, Options{})
-	defer r.Close()
-	start := seedFlushed(b, db, 1000, 30, quarterMs)
-	ids := make([]uint32, 1000)
-	for i := range ids {
-		ids[i] = uint32(i + 1)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	var sum float64
-	n := 0
-	for i := 0; i < b.N; i++ {
-		n = 0
-		if err := r.Rows(context.Background(), ids, Days, start, start+30*dayMs-1, func(_ uint32, row *Row) error {
-			sum += row.Mean
-			n++
-			return nil
-		}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if n != 30000 {
-		b.Fatalf("%d rows", n)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/query")
-}
+func BenchmarkRowsDays1000x30d(b *testing.B) { benchRows1000x30d(b, Days) }
 
 // BenchmarkRowsHours1000x30d: hour rows (mean) of 1000 objects over 30
 // days (720 000 rows), the read behind the query issue's 1000 × 30 d hourly
-// mean; samples every 15 minutes. One op = one Rows call.
-func BenchmarkRowsHours1000x30d(b *testing.B) {
+// mean. One op = one Rows call.
+func BenchmarkRowsHours1000x30d(b *testing.B) { benchRows1000x30d(b, Hours) }
+
+// benchRows1000x30d reads the rows of res (mean) of 1000 objects over 30
+// days of samples every 15 minutes.
+func benchRows1000x30d(b *testing.B, res Resolution) {
 	db := openDB(b, b.TempDir())
 	defer db.Close()
 	r := openRollups(b, db, Options{})
@@ -154,7 +130,7 @@ func BenchmarkRowsHours1000x30d(b *testing.B) {
 	n := 0
 	for i := 0; i < b.N; i++ {
 		n = 0
-		if err := r.Rows(context.Background(), ids, Hours, start, start+30*dayMs-1, func(_ uint32, row *Row) error {
+		if err := r.Rows(context.Background(), ids, res, start, start+30*dayMs-1, func(_ uint32, row *Row) error {
 			sum += row.Mean
 			n++
 			return nil
@@ -162,8 +138,8 @@ func BenchmarkRowsHours1000x30d(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if n != 1000*30*24 {
-		b.Fatalf("%d rows", n)
+	if want := 1000 * int(30*dayMs/res.Millis()); n != want {
+		b.Fatalf("%d rows, want %d", n, want)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/query")
 }

@@ -75,17 +75,7 @@ func TestCrash(t *testing.T) {
 
 		db := openDB(t, dir)
 		r := openRollups(t, db, Options{})
-		m := model{}
-		for _, id := range ids {
-			it, err := db.Scan(id, 0, tsdb.MaxTimestamp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for it.Next() {
-				m.put(id, it.Timestamp(), it.Float())
-			}
-			it.Close()
-		}
+		m := scanModel(t, db, ids)
 		n := 0
 		for _, s := range m {
 			n += len(s)

@@ -156,3 +156,21 @@ func starts(rows []Row) []string {
 	}
 	return s
 }
+
+// scanModel reads every series' samples back into a model.
+func scanModel(t testing.TB, db *tsdb.DB, ids []uint32) model {
+	m := model{}
+	for _, id := range ids {
+		it, err := db.Scan(id, 0, tsdb.MaxTimestamp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for it.Next() {
+			m.put(id, it.Timestamp(), it.Float())
+		}
+		if err := it.Close(); err != nil {
+			t.Fatal(fmt.Errorf("scan %d: %w", id, err))
+		}
+	}
+	return m
+}

@@ -2,7 +2,6 @@ package aggregate
 
 import (
 	"context"
-	"fmt"
 	"math/rand"
 	"slices"
 	"testing"
@@ -154,22 +153,4 @@ func TestFlushTablesPerEpoch(t *testing.T) {
 		}
 	}
 	checkRows(t, r, scanModel(t, db, ids), ids, "after three flushes")
-}
-
-// scanModel reads every series' samples back into a model.
-func scanModel(t *testing.T, db *tsdb.DB, ids []uint32) model {
-	m := model{}
-	for _, id := range ids {
-		it, err := db.Scan(id, 0, tsdb.MaxTimestamp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for it.Next() {
-			m.put(id, it.Timestamp(), it.Float())
-		}
-		if err := it.Close(); err != nil {
-			t.Fatal(fmt.Errorf("scan %d: %w", id, err))
-		}
-	}
-	return m
 }

@@ -254,16 +254,6 @@ func TestConcurrentAppends(t *testing.T) {
 	}
 	wg.Wait()
 	// The model is what tsdb kept (the last writer of each timestamp).
-	m := model{}
-	for _, id := range ids {
-		it, err := db.Scan(id, 0, tsdb.MaxTimestamp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for it.Next() {
-			m.put(id, it.Timestamp(), it.Float())
-		}
-		it.Close()
-	}
+	m := scanModel(t, db, ids)
 	checkRows(t, r, m, ids, "concurrent")
 }
