@@ -69,6 +69,13 @@ func (db *DB) compactSeries(id uint32, lo, hi int64, full bool) (bool, error) {
 	if err != nil || s == nil {
 		return false, err
 	}
+	if db.merges.ids[id] {
+		// An earlier merge of id is not ingested: the blocks listed below
+		// would be stale, and the blocks it wrote would survive this merge.
+		if err := db.ingestMergesLocked(); err != nil {
+			return false, err
+		}
+	}
 	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: blockPrefix(id), UpperBound: blockPrefixEnd(id)})
 	if err != nil {
 		return false, err
@@ -176,7 +183,9 @@ func (db *DB) compactSeries(id uint32, lo, hi int64, full bool) (bool, error) {
 }
 
 // mergeBlocksLocked rewrites the blocks keys (all of s's blocks meeting
-// [lo, hi]) as non-overlapping blocks. Caller holds flushMu.
+// [lo, hi]) as non-overlapping blocks, in the pending merges. Caller holds
+// flushMu and listed keys with no merge of s pending, or only merges of
+// ranges disjoint from [lo, hi] (compactSeries' groups).
 func (db *DB) mergeBlocksLocked(s *series, lo, hi int64, keys [][]byte) error {
 	id := s.id
 	mit := &Iterator{db: db, id: id, typ: s.typ, from: lo, to: hi, sc: getCodecScratch()}
@@ -202,13 +211,6 @@ func (db *DB) mergeBlocksLocked(s *series, lo, hi int64, keys [][]byte) error {
 	}
 	if err := mit.Close(); err != nil {
 		return err
-	}
-	if db.merges.ids[id] {
-		// Its earlier merge is not ingested: the blocks read above are stale.
-		if err := db.ingestMergesLocked(); err != nil {
-			return err
-		}
-		return db.mergeBlocksLocked(s, lo, hi, keys)
 	}
 	pb := db.merges.pb
 	if pb == nil {

@@ -106,6 +106,46 @@ func TestMergesKeepWALInMemtable(t *testing.T) {
 	}
 }
 
+// TestMergeOverPendingMerge: a merge of an object whose earlier merge is
+// still pending (not ingested) lists the blocks after that merge, so the
+// blocks the pending merge wrote do not survive beside the new ones.
+func TestMergeOverPendingMerge(t *testing.T) {
+	db := openTest(t, t.TempDir(), Options{MaxBlockSamples: 64})
+	defer db.Close()
+	mustCreate(t, db, 1, Int)
+	var b Batch
+	for round := 0; round < 5; round++ { // five small blocks: no background merge yet
+		b.Reset()
+		for i := 0; i < 5; i++ {
+			b.AddInt(1, int64(round*100+i), int64(round))
+		}
+		if err := db.Append(context.Background(), &b, Reject); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if did, err := db.compactSeries(1, MinTimestamp, MaxTimestamp, false); err != nil || !did {
+		t.Fatalf("small blocks not merged: %v %v", did, err)
+	}
+	if did, err := db.compactSeries(1, MinTimestamp, MaxTimestamp, true); err != nil {
+		t.Fatal(did, err)
+	}
+	db.flushMu.Lock()
+	err := db.ingestMergesLocked()
+	db.flushMu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.countBlocks(1); n != 1 || db.blocks.Load() != 1 {
+		t.Fatalf("%d blocks (gauge %d) after two merges of 25 samples, want 1", n, db.blocks.Load())
+	}
+	if ts, _ := scanAll(t, db, 1, MinTimestamp, MaxTimestamp); len(ts) != 25 {
+		t.Fatalf("%d samples, want 25", len(ts))
+	}
+}
+
 // TestLargeStringsSplit: string blocks are cut at maxStringBlockBytes.
 func TestLargeStringsSplit(t *testing.T) {
 	db := openTest(t, t.TempDir(), Options{})
