@@ -212,6 +212,7 @@ func BenchmarkIngestRollupsPaired(b *testing.B) {
 		reqs   [][]byte // reused: building bodies must not leave garbage for the timed part
 		wall   time.Duration
 		cpu    time.Duration
+		phases []time.Duration // CPU time of each phase
 		n      int
 	}
 	var vs [2]*variant
@@ -222,16 +223,9 @@ func BenchmarkIngestRollupsPaired(b *testing.B) {
 	if err := vs[1].nd.N.DB.SetRowsObserver(nil, nil); err != nil { // variant 1: no rollups
 		b.Fatal(err)
 	}
-	var phaseCPU [2][]time.Duration // per phase, per variant
 	run := func(v *variant) {
 		cpu0 := v.cpu
-		defer func() {
-			k := 0
-			if v == vs[1] {
-				k = 1
-			}
-			phaseCPU[k] = append(phaseCPU[k], v.cpu-cpu0)
-		}()
+		defer func() { v.phases = append(v.phases, v.cpu-cpu0) }()
 		// Each phase starts clean and pays for its own background work: the previous phase's
 		// garbage is collected and its Pebble flushes and compactions are waited for inside
 		// the phase that caused them (they ran into the other variant's phase before).
@@ -271,8 +265,8 @@ func BenchmarkIngestRollupsPaired(b *testing.B) {
 	// slowed down, or that ran a large compaction, moves it less than the
 	// totals (phases of both variants hold the same number of samples).
 	var ratios []float64
-	for i := range min(len(phaseCPU[0]), len(phaseCPU[1])) {
-		ratios = append(ratios, float64(phaseCPU[0][i])/float64(phaseCPU[1][i]))
+	for i := range min(len(vs[0].phases), len(vs[1].phases)) {
+		ratios = append(ratios, float64(vs[0].phases[i])/float64(vs[1].phases[i]))
 	}
 	slices.Sort(ratios)
 	if n := len(ratios); n > 0 {

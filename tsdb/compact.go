@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -258,9 +257,11 @@ type pendingMerges struct {
 
 // ingestMergesLocked ingests the pending merges. A merge's content equals
 // the blocks it replaces, so until then readers see the same samples; an
-// error or a crash before it loses only the merging. Caller holds flushMu;
-// every structural operation calls it first (a delete after a pending
-// merge of its object would be undone by it).
+// error or a crash before it loses only the merging. Caller holds flushMu.
+// Deletes call it first (a delete after a pending merge of its object would
+// be undone by it), and so does a merge of an object with one pending; a
+// flush need not: its blocks carry a newer sequence than any pending merge's
+// and the merge deletes only the keys it listed.
 func (db *DB) ingestMergesLocked() error {
 	pb := db.merges.pb
 	if pb == nil {
@@ -273,9 +274,7 @@ func (db *DB) ingestMergesLocked() error {
 	if err == nil && len(paths) > 0 {
 		err = db.pdb.Ingest(context.Background(), paths)
 	}
-	for _, p := range paths {
-		_ = os.Remove(p) // after an ingestion, Pebble has its own link
-	}
+	removeTables(paths)
 	if err != nil {
 		return fmt.Errorf("tsdb: cannot write merged blocks: %w", err)
 	}

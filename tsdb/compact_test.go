@@ -62,27 +62,11 @@ func TestMergesKeepWALInMemtable(t *testing.T) {
 	db := openTest(t, t.TempDir(), Options{MaxBlockSamples: 64})
 	defer db.Close()
 	mustCreate(t, db, 1, Int)
-	ctx := context.Background()
-	var b Batch
-	round := 0
-	appendFlush := func() {
-		b.Reset()
-		for i := 0; i < 5; i++ { // 5 < 64/4: a small block each flush
-			b.AddInt(1, int64(round*100+i), int64(round))
-		}
-		round++
-		if err := db.Append(ctx, &b, Reject); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Flush(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	appendFlush() // flushes the memtable holding the series' creation
+	flushSmallBlock(t, db, 0) // flushes the memtable holding the series' creation
 	memFlushes := db.pdb.Metrics().Flush.Count
 	deadline := time.Now().Add(20 * time.Second)
-	for round < 40 {
-		appendFlush()
+	for round := 1; round < 40; round++ {
+		flushSmallBlock(t, db, round)
 		// Let the merges every 8th small flush queues run before the next
 		// flush.
 		for db.merging.Load() {
@@ -113,18 +97,8 @@ func TestMergeOverPendingMerge(t *testing.T) {
 	db := openTest(t, t.TempDir(), Options{MaxBlockSamples: 64})
 	defer db.Close()
 	mustCreate(t, db, 1, Int)
-	var b Batch
 	for round := 0; round < 5; round++ { // five small blocks: no background merge yet
-		b.Reset()
-		for i := 0; i < 5; i++ {
-			b.AddInt(1, int64(round*100+i), int64(round))
-		}
-		if err := db.Append(context.Background(), &b, Reject); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Flush(); err != nil {
-			t.Fatal(err)
-		}
+		flushSmallBlock(t, db, round)
 	}
 	if did, err := db.compactSeries(1, MinTimestamp, MaxTimestamp, false); err != nil || !did {
 		t.Fatalf("small blocks not merged: %v %v", did, err)
@@ -143,6 +117,22 @@ func TestMergeOverPendingMerge(t *testing.T) {
 	}
 	if ts, _ := scanAll(t, db, 1, MinTimestamp, MaxTimestamp); len(ts) != 25 {
 		t.Fatalf("%d samples, want 25", len(ts))
+	}
+}
+
+// flushSmallBlock appends 5 samples of int series 1 at round·100 + i and
+// flushes them: a small block (under MaxBlockSamples/4 for 64) a call.
+func flushSmallBlock(t *testing.T, db *DB, round int) {
+	t.Helper()
+	var b Batch
+	for i := 0; i < 5; i++ {
+		b.AddInt(1, int64(round*100+i), int64(round))
+	}
+	if err := db.Append(context.Background(), &b, Reject); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -229,9 +229,9 @@ func (db *DB) checkFormat() error {
 
 // WaitIdle waits, at most max, until Pebble has run no flush and no
 // compaction, and tsdb no block merge, for 50 ms (one finishing often
-// schedules the next), and reports
-// whether it got there: benchmarks charge a phase with the background work
-// it caused, and size measurements see a settled store.
+// schedules the next), and reports whether it got there: benchmarks charge
+// a phase with the background work it caused, and size measurements see a
+// settled store.
 func (db *DB) WaitIdle(max time.Duration) bool {
 	idle := 0
 	for deadline := time.Now().Add(max); idle < 10; time.Sleep(5 * time.Millisecond) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -228,13 +227,8 @@ func (db *DB) flushLocked() error {
 	// (ReadHead sees the frozen heads either as head or as committed blocks).
 	tEnc := time.Now()
 	paths, err := db.writeBatchSST(pb, db.ingestPath(), &db.sst)
-	removeAll := func() {
-		for _, p := range paths {
-			_ = os.Remove(p) // after an ingestion, Pebble has its own link
-		}
-	}
 	if err != nil {
-		removeAll()
+		removeTables(paths)
 		return db.unfreeze(list, err)
 	}
 	if memFlushed != nil {
@@ -257,7 +251,7 @@ func (db *DB) flushLocked() error {
 	}
 	db.commitMu.Unlock()
 	tIngest := time.Now()
-	removeAll()
+	removeTables(paths)
 	if err != nil {
 		return db.unfreeze(list, fmt.Errorf("tsdb: cannot ingest flush: %w", err))
 	}

@@ -81,7 +81,7 @@ func (db *DB) writeBatchSST(pb *pebble.Batch, dir string, sc *sstScratch) ([]str
 	}
 	ops := sc.sortOps()
 	dels := sc.fragmentDels(ops)
-	part := db.tablePart
+	part := db.tablePart()
 	// The parts, ascending; one part for all when a range deletion spans two
 	// (the tables must not overlap).
 	var parts [][]byte
@@ -136,16 +136,19 @@ func (db *DB) writeBatchSST(pb *pebble.Batch, dir string, sc *sstScratch) ([]str
 	return paths, nil
 }
 
-// tablePart returns key's table part (TablePartitioner): the
-// observer's for its keys, else the first byte (tsdb's and aggregate's
-// prefixes).
-func (db *DB) tablePart(key []byte) []byte {
-	if tp, ok := db.obs.(TablePartitioner); ok {
-		if n := tp.TablePart(key); n >= 1 && n <= len(key) {
-			return key[:n]
+// tablePart returns the function giving a key's table part: the
+// observer's TablePartitioner where it answers, else the first byte
+// (tsdb's and aggregate's prefixes). Caller holds flushMu (db.obs).
+func (db *DB) tablePart() func(key []byte) []byte {
+	tp, _ := db.obs.(TablePartitioner)
+	return func(key []byte) []byte {
+		if tp != nil {
+			if n := tp.TablePart(key); n >= 1 && n <= len(key) {
+				return key[:n]
+			}
 		}
+		return key[:1]
 	}
-	return key[:1]
 }
 
 // writeSST writes one table of sorted ops and disjoint, sorted deletions.
@@ -289,6 +292,14 @@ func (sc *sstScratch) fragmentDels(ops []batchOp) []rangeDel {
 		out = append(out, d)
 	}
 	return out
+}
+
+// removeTables removes written sstables: after an ingestion Pebble has its
+// own link, and after a failure they are not wanted.
+func removeTables(paths []string) {
+	for _, p := range paths {
+		_ = os.Remove(p)
+	}
 }
 
 // ingestPath is where the flush writes its sstables.
